@@ -1,0 +1,7 @@
+"""vaelab: the tested library behind the book on the latent space of VAEs.
+
+Modules: `data` (data sets), `models` (VAEs), `elbo` (bounds), `train` (the loop), `cache`
+(train-or-load), `metrics` (per-unit statistics, typicality), `cli` (the `vaelab` command).
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,187 @@
+"""Train-or-load: `fit(config)` trains only when no valid cache entry exists.
+
+An entry is a folder `<root>/<key>/` with `weights.safetensors` and `meta.json` (config, history,
+timings, torch version, the weights' SHA-256). The key hashes the full config (data, model,
+training, seed), the concrete data set behind it and `CODE_VERSION`. Files are written to a
+temporary name and moved into place with `os.replace`, `meta.json` last, so an entry without a
+valid `meta.json` is partial. A file lock makes a second process wait for the first one's
+training instead of training the same entry again. Nothing is ever unpickled.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import platform
+import shutil
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from filelock import FileLock
+from safetensors.torch import load_file, save_file
+
+from . import data, models
+from .train import TrainConfig, probe_hooks, train
+
+# Bump when a change to the code alters what a config trains into; old entries then miss.
+CODE_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Which images to train on; part of the cache key."""
+
+    name: str = "fashion-mnist"  # a name of vaelab.data.NAMES
+    split: str = "train"  # "train" or "test"
+    limit: int | None = None  # keep only the first `limit` images (None: all)
+    tiles: data.TilesSpec | None = None  # options of the "tiles" data set
+
+
+@dataclass(frozen=True)
+class FitConfig:
+    """Everything that determines a trained model."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    model: models.ModelConfig = field(default_factory=models.ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    seed: int = 0  # seeds the weights, the batch order and the latent noise
+
+
+def cache_root() -> Path:
+    """`$VAELAB_CACHE_DIR`, else `~/.cache/vaelab/runs`."""
+    if os.environ.get("VAELAB_CACHE_DIR"):
+        return Path(os.environ["VAELAB_CACHE_DIR"])
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "vaelab" / "runs"
+
+
+def config_key(config: FitConfig) -> str:
+    """The entry's name: a hash of the config, the concrete data set and the code version."""
+    payload = {
+        "config": dataclasses.asdict(config),
+        "data": data.resolve(config.data.name),
+        "code_version": CODE_VERSION,
+    }
+    blob = json.dumps(payload, sort_keys=True, default=list).encode()
+    return hashlib.sha256(blob).hexdigest()[:20]
+
+
+def load_data(config: DataConfig):
+    """The training tensor `(x, y)` a `DataConfig` describes."""
+    x, y = data.load(config.name, config.split, tiles=config.tiles)
+    if config.limit is not None:
+        if config.limit <= 0:
+            raise ValueError(f"data.limit must be positive or None, got {config.limit}")
+        x, y = x[: config.limit], y[: config.limit]
+    return x, y
+
+
+def fit(config: FitConfig, *, device: torch.device | None = None):
+    """`(model, history)` for `config`: loaded from the cache, or trained and cached.
+
+    `history["run"]` tells where the result came from (`from_cache`, the entry's key, training
+    seconds, torch version, device, the process that trained it).
+    """
+    dev = device or models.device()
+    entry = cache_root() / config_key(config)
+    found = _load_entry(entry, config, dev)
+    if found is not None:
+        return found
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(entry) + ".lock"):
+        found = _load_entry(entry, config, dev)  # another process may have trained it
+        if found is not None:
+            return found
+        model, history = _train(config, dev)
+        _write_entry(entry, config, model, history)
+    history["run"]["from_cache"] = False
+    return model, history
+
+
+def _train(config: FitConfig, dev: torch.device):
+    x, _ = load_data(config.data)
+    torch.manual_seed(config.seed)
+    model = models.build(config.model)
+    t0 = time.perf_counter()
+    history = train(
+        model,
+        x,
+        config.train,
+        seed=config.seed,
+        hooks=probe_hooks(config.train, x),
+        hook_every=config.train.probe_every,
+        device=dev,
+        desc=f"{config.model.kind} n={config.model.latent_dim} {config.data.name}",
+    )
+    history["run"] = {
+        "key": config_key(config),
+        "data": data.resolve(config.data.name),
+        "train_seconds": time.perf_counter() - t0,
+        "torch_version": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "device": str(dev),
+        "host": platform.node(),
+        "pid": os.getpid(),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    return model, history
+
+
+def _write_entry(entry: Path, config: FitConfig, model, history: dict) -> None:
+    if entry.exists():
+        shutil.rmtree(entry)  # a corrupt or partial entry
+    entry.mkdir(parents=True)
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    weights = entry / "weights.safetensors"
+    _atomic_write(weights, lambda tmp: save_file(state, tmp))
+    meta = {
+        "key": config_key(config),
+        "code_version": CODE_VERSION,
+        "config": dataclasses.asdict(config),
+        "weights_sha256": _sha256(weights),
+        "history": history,
+    }
+    text = json.dumps(meta, indent=1, default=list)
+    _atomic_write(entry / "meta.json", lambda tmp: Path(tmp).write_text(text))
+
+
+def _load_entry(entry: Path, config: FitConfig, dev: torch.device):
+    meta_path, weights = entry / "meta.json", entry / "weights.safetensors"
+    if not meta_path.exists():
+        return None
+    try:
+        meta = json.loads(meta_path.read_text())
+        if meta["key"] != config_key(config) or meta["weights_sha256"] != _sha256(weights):
+            raise ValueError("key or weights checksum does not match")
+        model = models.build(config.model)
+        model.load_state_dict(load_file(str(weights), device="cpu"), strict=True)
+    except Exception as e:  # any damage means: train again
+        warnings.warn(f"corrupt cache entry {entry} ({e}); retraining", stacklevel=3)
+        return None
+    history = meta["history"]
+    history["run"]["from_cache"] = True
+    return model.to(dev).eval(), history
+
+
+def _atomic_write(path: Path, write) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

@@ -1,0 +1,128 @@
+"""KL terms, likelihoods, the ELBO split into rate and distortion, and the IWAE bound.
+
+All quantities are per example, in nats, unless a name says bits. With the prior p(z) = N(0, I)
+and q(z|x) = N(mu, diag(exp(logvar))):
+
+    rate       = KL(q(z|x) || p(z))            (sum over units of `kl_per_unit`)
+    distortion = -E_q[log p(x|z)]               (one sample of z, or z = mu)
+    -ELBO      = rate + distortion              (Azmoodeh's eq. 2: the code's rate)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+LOG_2PI = math.log(2 * math.pi)
+
+
+def kl_per_unit(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu, exp(logvar)) || N(0, 1)) for each unit: (batch, latent_dim).
+
+    `logvar` may be `(batch, latent_dim)` (diagonal posterior) or `(batch, 1)` (isotropic: one
+    variance shared by all units); it broadcasts against `mu`.
+    """
+    return 0.5 * (mu.pow(2) + logvar.exp() - logvar - 1).expand_as(mu)
+
+
+def kl_isotropic(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """Total KL of N(mu, σ² I) from N(0, I), σ² = exp(logvar) of shape (batch,) or (batch, 1).
+
+    0.5 · (‖mu‖² + n σ² − n log σ² − n): the closed form with the shared variance factored out.
+    """
+    n = mu.shape[1]
+    logvar = logvar.reshape(-1)
+    return 0.5 * (mu.pow(2).sum(1) + n * (logvar.exp() - logvar - 1))
+
+
+def log_likelihood(model, x_out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """log p(x|z) per example, summed over pixels: (batch,).
+
+    Bernoulli: `x_out` are logits; x in [0, 1] (grey levels are used as soft targets, the usual
+    practice for Fashion-MNIST and MNIST). Gaussian: `x_out` are means and every pixel has
+    variance exp(model.obs_logvar).
+    """
+    x = x.reshape(x_out.shape)
+    if model.likelihood == "bernoulli":
+        ll = -F.binary_cross_entropy_with_logits(x_out, x, reduction="none")
+    else:
+        logvar = model.obs_logvar
+        ll = -0.5 * ((x - x_out).pow(2) / logvar.exp() + logvar + LOG_2PI)
+    return ll.flatten(1).sum(1)
+
+
+def log_normal(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """log N(z; mu, diag(exp(logvar))) summed over the last dimension."""
+    return -0.5 * ((z - mu).pow(2) / logvar.exp() + logvar + LOG_2PI).sum(-1)
+
+
+@dataclass
+class ElboTerms:
+    """One batch's terms; every tensor is per example except `loss`."""
+
+    loss: torch.Tensor  # scalar to minimise: mean of distortion + kl_weight · rate
+    elbo: torch.Tensor  # (batch,) in nats
+    rate: torch.Tensor  # (batch,) KL(q(z|x) || p(z)) in nats
+    distortion: torch.Tensor  # (batch,) -log p(x|z) in nats
+    kl_per_unit: torch.Tensor  # (batch, latent_dim)
+    mu: torch.Tensor  # (batch, latent_dim) posterior means
+
+
+def elbo_terms(model, x: torch.Tensor, *, sample: bool = True, kl_weight: float = 1.0):
+    """ELBO of a batch, split into rate and distortion (z sampled, or z = mu if not `sample`)."""
+    mu, logvar = model.encode(x)
+    z = mu + torch.randn_like(mu) * (0.5 * logvar).exp() if sample else mu
+    kl = kl_per_unit(mu, logvar)  # (batch, latent_dim)
+    rate = kl.sum(1)
+    distortion = -log_likelihood(model, model.decode(z), x)
+    loss = (distortion + kl_weight * rate).mean()
+    return ElboTerms(loss, -(rate + distortion), rate, distortion, kl, mu)
+
+
+def bits_per_dim(nats: float | torch.Tensor, dims: int = 784):
+    """Convert nats per example to bits per dimension."""
+    return nats / (dims * math.log(2))
+
+
+@torch.no_grad()
+def iwae_bound(model, x: torch.Tensor, k: int, *, chunk: int = 64) -> torch.Tensor:
+    """Importance-weighted bound (Burda et al. 2016) with k samples, per example: (batch,).
+
+    log (1/k) Σᵢ p(x|zᵢ) p(zᵢ) / q(zᵢ|x), zᵢ ~ q(z|x). k = 1 is an ELBO estimate; the bound
+    rises towards log p(x) as k grows. Samples are drawn `chunk` at a time.
+    """
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k}")
+    mu, logvar = model.encode(x)
+    logvar = logvar.expand_as(mu)
+    std = (0.5 * logvar).exp()
+    log_w = []
+    for start in range(0, k, chunk):
+        m = min(chunk, k - start)
+        z = mu + torch.randn(m, *mu.shape, device=mu.device, dtype=mu.dtype) * std  # (m, b, n)
+        x_out = model.decode(z.reshape(-1, mu.shape[1]))
+        ll = log_likelihood(model, x_out, x.repeat(m, 1, 1, 1)).reshape(m, -1)
+        log_pz = log_normal(z, torch.zeros_like(z), torch.zeros_like(z))
+        log_w.append(ll + log_pz - log_normal(z, mu, logvar))
+    return torch.logsumexp(torch.cat(log_w), 0) - math.log(k)
+
+
+@torch.no_grad()
+def evaluate(model, x: torch.Tensor, *, batch_size: int = 1000, sample: bool = True) -> dict:
+    """Mean ELBO, rate and distortion over a data set, in nats and bits per dimension."""
+    was_training = model.training
+    model.eval()
+    sums = {"elbo": 0.0, "rate": 0.0, "distortion": 0.0}
+    dev = next(model.parameters()).device
+    for start in range(0, len(x), batch_size):
+        t = elbo_terms(model, x[start : start + batch_size].to(dev), sample=sample)
+        for key in sums:
+            sums[key] += getattr(t, key).sum().item()
+    model.train(was_training)
+    out = {key: value / len(x) for key, value in sums.items()}
+    dims = x[0].numel()
+    out.update({f"{key}_bpd": bits_per_dim(value, dims) for key, value in list(out.items())})
+    return out

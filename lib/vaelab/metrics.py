@@ -1,0 +1,105 @@
+"""Per-unit statistics of a trained encoder, active and inactive units, and the typicality gap.
+
+Notation: for data x, the encoder gives q(z|x) = N(mu(x), diag(σ²(x))) over n units.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from .elbo import kl_per_unit, log_normal
+
+
+@dataclass
+class UnitStats:
+    """Per-unit statistics over a data set; each field is a `(latent_dim,)` tensor."""
+
+    var_mu: torch.Tensor  # Var_x[mu_j(x)] (Burda et al.'s Cov_x E_q[z_j]; Asperti's "variance")
+    mean_sigma2: torch.Tensor  # E_x[σ_j²(x)] (Asperti's "mean(σ²_θ(X))")
+    mean_kl: torch.Tensor  # E_x[KL(q(z_j|x) || N(0, 1))] in nats
+    mean_mu: torch.Tensor  # E_x[mu_j(x)]
+
+
+@torch.no_grad()
+def encode_all(model, x: torch.Tensor, *, batch_size: int = 1000):
+    """`(mu, logvar)` of every image, both `(N, latent_dim)`, with the model in eval mode."""
+    was_training = model.training
+    model.eval()
+    dev = next(model.parameters()).device
+    mus, logvars = [], []
+    for start in range(0, len(x), batch_size):
+        mu, logvar = model.encode(x[start : start + batch_size].to(dev))
+        mus.append(mu.cpu())
+        logvars.append(logvar.expand_as(mu).cpu())
+    model.train(was_training)
+    return torch.cat(mus), torch.cat(logvars)
+
+
+def unit_stats(model, x: torch.Tensor, *, batch_size: int = 1000) -> UnitStats:
+    """Per-unit statistics of `model`'s posterior over the images `x`."""
+    mu, logvar = encode_all(model, x, batch_size=batch_size)
+    return UnitStats(
+        var_mu=mu.var(0),
+        mean_sigma2=logvar.exp().mean(0),
+        mean_kl=kl_per_unit(mu, logvar).mean(0),
+        mean_mu=mu.mean(0),
+    )
+
+
+def inactive_units(
+    stats: UnitStats, *, var_max: float = 0.01, sigma2_min: float = 0.5
+) -> torch.Tensor:
+    """Asperti's inactive units: Var_x[mu_j] < `var_max` and E_x[σ_j²] > `sigma2_min`.
+
+    A unit the decoder ignores sits at the prior: mu_j ≈ 0 for every x and σ_j² ≈ 1. Returns a
+    boolean `(latent_dim,)` mask.
+    """
+    return (stats.var_mu < var_max) & (stats.mean_sigma2 > sigma2_min)
+
+
+def active_units(stats: UnitStats, *, threshold: float = 0.01) -> torch.Tensor:
+    """Burda et al. (2016): unit j is active when Cov_x(E_q[z_j]) = Var_x[mu_j] > `threshold`."""
+    return stats.var_mu > threshold
+
+
+@dataclass
+class TypicalityGap:
+    """Azmoodeh's Fig. 3 quantity; see `typicality_gap`."""
+
+    per_unit: torch.Tensor  # (N,) −(1/n) log q(z|x) − h̄(x), in nats per unit
+    relative_percent: torch.Tensor  # (N,) 100 · per_unit / |h̄(x)|
+    entropy_per_unit: torch.Tensor  # (N,) h̄(x) = (1/n) Σ_j ½ log(2πe σ_j²(x))
+
+    @property
+    def mean_abs_relative_percent(self) -> float:
+        return self.relative_percent.abs().mean().item()
+
+    @property
+    def mean_abs_per_unit(self) -> float:
+        return self.per_unit.abs().mean().item()
+
+
+@torch.no_grad()
+def typicality_gap(model, x: torch.Tensor, *, seed: int = 0) -> TypicalityGap:
+    """The gap between a posterior sample's log density and the posterior's entropy.
+
+    For each image x: draw one z ~ q(z|x), take the per-unit code length −(1/n) log q(z|x) and
+    the per-unit differential entropy h̄(x) = (1/n) Σ_j ½ log(2πe σ_j²(x)) (the "probability of a
+    typical sequence" of Azmoodeh's Fig. 3, in log form). Returns, per image, the difference in
+    nats per unit and the relative gap in % of |h̄(x)|.
+
+    Whatever the model, the difference equals (χ²_n − n) / (2n) for a Gaussian q: its size is
+    set by n alone, shrinking like 1/√(2n). The relative gap divides by h̄, which passes through 0
+    at σ² = 1/(2πe) ≈ 0.0585, where it blows up.
+    """
+    mu, logvar = encode_all(model, x)
+    gen = torch.Generator().manual_seed(seed)
+    z = mu + torch.randn(mu.shape, generator=gen) * (0.5 * logvar).exp()
+    n = mu.shape[1]
+    code_length = -log_normal(z, mu, logvar) / n
+    entropy = (0.5 * (logvar + math.log(2 * math.pi * math.e))).mean(1)
+    gap = code_length - entropy
+    return TypicalityGap(gap, 100.0 * gap / entropy.abs(), entropy)
