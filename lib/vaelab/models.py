@@ -105,8 +105,9 @@ class ConvVAE(VAE):
 
     Encoder 28→14→14→7→4→4→2→2→1, with BatchNorm + ReLU exactly where the figure lists them
     (the other convolutions have no activation between them, as in the figure); the three layers
-    it labels "3x3" at 4→2, 2→2 and 2→1 must be 2×2 kernels to have its 4,128 parameters. Two 1×1 convolutions give μ and log σ². The decoder mirrors it with
-    transposed convolutions: 1→2→2→4→4→7→14→14→28.
+    it labels "3x3" at 4→2, 2→2 and 2→1 must be 2×2 kernels to have its 4,128 parameters.
+    Two 1×1 convolutions give μ and log σ². The decoder mirrors the encoder with transposed
+    convolutions: 1→2→2→4→4→7→14→14→28.
     """
 
     def __init__(
@@ -126,7 +127,8 @@ class ConvVAE(VAE):
             nn.Conv2d(c, c, 3, stride=2, padding=1),  # 4
             nn.Conv2d(c, c, 3, padding=1), nn.BatchNorm2d(c), nn.ReLU(),  # 4
             nn.Conv2d(c, c, 2, stride=2),  # 2
-            nn.Conv2d(c, c, 2, padding="same"), nn.BatchNorm2d(c), nn.ReLU(),  # 2
+            nn.ZeroPad2d((0, 1, 0, 1)),  # Keras "same" padding of an even kernel
+            nn.Conv2d(c, c, 2), nn.BatchNorm2d(c), nn.ReLU(),  # 2
             nn.Conv2d(c, c, 2, stride=2),  # 1
         )  # fmt: skip
         self.mu = nn.Conv2d(c, latent_dim, 1)

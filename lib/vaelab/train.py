@@ -108,9 +108,7 @@ def train(
 
 
 def _step(model, opt, batch, config: TrainConfig) -> elbo.ElboTerms:
-    terms = elbo.elbo_terms(
-        model, batch, sample=config.sample_latent, kl_weight=config.kl_weight
-    )
+    terms = elbo.elbo_terms(model, batch, sample=config.sample_latent, kl_weight=config.kl_weight)
     loss = terms.loss
     if config.mu_penalty:
         loss = loss + config.mu_penalty * 0.5 * terms.mu.pow(2).sum(1).mean()

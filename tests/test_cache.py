@@ -1,0 +1,128 @@
+import json
+import multiprocessing as mp
+import time
+import warnings
+
+import pytest
+import torch
+
+from vaelab import cache, data, models
+from vaelab.cache import DataConfig, FitConfig
+from vaelab.train import TrainConfig, TrainingDiverged
+
+TINY = FitConfig(
+    data=DataConfig("tiles", tiles=data.TilesSpec(n=512)),
+    model=models.ModelConfig(latent_dim=4, hidden=(32,)),
+    train=TrainConfig(epochs=2, batch_size=128),
+)
+
+
+def same_weights(a, b):
+    sa, sb = a.state_dict(), b.state_dict()
+    return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+def test_second_fit_comes_from_the_cache_fast():
+    model, history = cache.fit(TINY)
+    assert history["run"]["from_cache"] is False
+    t0 = time.perf_counter()
+    model2, history2 = cache.fit(TINY)
+    assert time.perf_counter() - t0 < 1.0
+    assert history2["run"]["from_cache"] is True
+    assert same_weights(model, model2) and history2["loss"] == history["loss"]
+    entry = cache.cache_root() / cache.config_key(TINY)
+    assert sorted(p.name for p in entry.iterdir()) == ["meta.json", "weights.safetensors"]
+    meta = json.loads((entry / "meta.json").read_text())
+    assert meta["config"]["model"]["latent_dim"] == 4
+    assert meta["history"]["run"]["torch_version"] == torch.__version__
+
+
+def test_key_covers_config_and_code_version(monkeypatch):
+    keys = {
+        cache.config_key(TINY),
+        cache.config_key(FitConfig(TINY.data, TINY.model, TINY.train, 1)),
+    }
+    monkeypatch.setattr(cache, "CODE_VERSION", "test")
+    keys.add(cache.config_key(TINY))
+    assert len(keys) == 3
+
+
+@pytest.mark.parametrize("damage", ["flip_weights", "drop_meta", "garbage_meta"])
+def test_corrupt_or_partial_entry_is_retrained(damage):
+    model, _ = cache.fit(TINY)
+    entry = cache.cache_root() / cache.config_key(TINY)
+    if damage == "flip_weights":
+        raw = bytearray((entry / "weights.safetensors").read_bytes())
+        raw[-5] ^= 0xFF
+        (entry / "weights.safetensors").write_bytes(bytes(raw))
+    elif damage == "drop_meta":
+        (entry / "meta.json").unlink()
+    else:
+        (entry / "meta.json").write_text("{not json")
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        model2, history = cache.fit(TINY)
+    assert history["run"]["from_cache"] is False
+    assert same_weights(model, model2)  # same seed, same machine: same result
+    assert cache.fit(TINY)[1]["run"]["from_cache"] is True
+
+
+def test_loading_never_unpickles(monkeypatch):
+    cache.fit(TINY)
+    import pickle
+
+    def refuse(*a, **k):
+        raise AssertionError("unpickling attempted")
+
+    monkeypatch.setattr(pickle, "load", refuse)
+    monkeypatch.setattr(pickle, "loads", refuse)
+    monkeypatch.setattr(torch, "load", refuse)
+    assert cache.fit(TINY)[1]["run"]["from_cache"] is True
+
+
+def test_diverged_training_caches_nothing(monkeypatch):
+    build = models.build
+
+    def poisoned(config):
+        model = build(config)
+        with torch.no_grad():
+            model.decoder[-1].bias.fill_(float("nan"))
+        return model
+
+    monkeypatch.setattr(models, "build", poisoned)
+    with pytest.raises(TrainingDiverged, match="epoch 1, step 1"):
+        cache.fit(TINY)
+    entry = cache.cache_root() / cache.config_key(TINY)
+    assert not (entry / "meta.json").exists()
+    monkeypatch.setattr(models, "build", build)
+    assert cache.fit(TINY)[1]["run"]["from_cache"] is False
+
+
+SLOW = FitConfig(
+    data=DataConfig("tiles", tiles=data.TilesSpec(n=4096)),
+    model=models.ModelConfig(latent_dim=4, hidden=(64,)),
+    train=TrainConfig(epochs=6, batch_size=64),
+)
+
+
+def _fit_in_child(queue):
+    torch.set_num_threads(1)
+    start = time.time()
+    _, history = cache.fit(SLOW)
+    queue.put({**history["run"], "start": start, "end": time.time()})
+
+
+def test_two_processes_train_one_entry_once():
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=_fit_in_child, args=(queue,)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    runs = [queue.get(timeout=120) for _ in procs]
+    for p in procs:
+        p.join(timeout=30)
+        assert p.exitcode == 0
+    trained, waited = sorted(runs, key=lambda r: r["from_cache"])
+    assert (trained["from_cache"], waited["from_cache"]) == (False, True)
+    assert trained["pid"] == waited["pid"]  # both report the one process that trained
+    assert waited["start"] < trained["end"]  # the two calls overlapped: the lock made one wait

@@ -1,0 +1,71 @@
+import math
+
+import pytest
+import torch
+
+from vaelab import elbo, models
+
+
+def test_kl_closed_form_matches_monte_carlo():
+    torch.manual_seed(0)
+    mu, logvar = torch.tensor([[0.5, -1.0, 2.0]]), torch.tensor([[-1.0, 0.3, -3.0]])
+    z = mu + torch.randn(400_000, 3) * (0.5 * logvar).exp()
+    log_q = -0.5 * ((z - mu) ** 2 / logvar.exp() + logvar + math.log(2 * math.pi))
+    log_p = -0.5 * (z**2 + math.log(2 * math.pi))
+    mc = (log_q - log_p).mean(0)
+    torch.testing.assert_close(elbo.kl_per_unit(mu, logvar)[0], mc, atol=0.01, rtol=0.0)
+
+
+def test_isotropic_kl_broadcasts_and_matches_its_closed_form():
+    mu, logvar = torch.randn(4, 7), torch.randn(4, 1)
+    per_unit = elbo.kl_per_unit(mu, logvar)
+    assert per_unit.shape == (4, 7)
+    torch.testing.assert_close(per_unit, elbo.kl_per_unit(mu, logvar.expand(4, 7)))
+    torch.testing.assert_close(per_unit.sum(1), elbo.kl_isotropic(mu, logvar))
+
+
+def test_likelihoods_match_torch_distributions():
+    x = torch.rand(3, 1, 28, 28)
+    out = torch.randn(3, 1, 28, 28)
+    bern = models.MLPVAE(2)
+    expected = -torch.nn.functional.binary_cross_entropy_with_logits(out, x, reduction="none")
+    torch.testing.assert_close(elbo.log_likelihood(bern, out, x), expected.sum((1, 2, 3)))
+    gauss = models.MLPVAE(2, likelihood="gaussian")
+    with torch.no_grad():
+        gauss.obs_logvar.fill_(-2.0)
+    normal = torch.distributions.Normal(out, math.exp(-1.0))
+    torch.testing.assert_close(
+        elbo.log_likelihood(gauss, out, x), normal.log_prob(x).sum((1, 2, 3)), rtol=1e-5, atol=1e-3
+    )
+
+
+def test_elbo_is_minus_rate_minus_distortion_and_beta_weights_the_rate():
+    torch.manual_seed(1)
+    model, x = models.MLPVAE(5), torch.rand(8, 1, 28, 28)
+    t = elbo.elbo_terms(model, x, sample=False, kl_weight=0.0)
+    torch.testing.assert_close(t.elbo, -(t.rate + t.distortion))
+    torch.testing.assert_close(t.loss, t.distortion.mean())
+    t2 = elbo.elbo_terms(model, x, sample=False, kl_weight=2.0)
+    torch.testing.assert_close(t2.loss, (t.distortion + 2 * t.rate).mean())
+    assert elbo.bits_per_dim(784 * math.log(2)) == pytest.approx(1.0)
+
+
+def test_iwae_bound_is_above_the_elbo_and_rises_with_k():
+    torch.manual_seed(2)
+    model, x = models.MLPVAE(3, (32,)).eval(), torch.rand(16, 1, 28, 28)
+    with torch.no_grad():
+        mean_elbo = torch.stack([elbo.elbo_terms(model, x).elbo for _ in range(200)]).mean(0)
+    k1, k200 = elbo.iwae_bound(model, x, 1), elbo.iwae_bound(model, x, 200, chunk=64)
+    assert k200.shape == (16,)
+    assert (k200 >= mean_elbo).all()
+    assert k200.mean() > k1.mean()
+    with pytest.raises(ValueError, match="k must be >= 1"):
+        elbo.iwae_bound(model, x, 0)
+
+
+def test_evaluate_reports_nats_and_bits():
+    model, x = models.MLPVAE(2, (16,)), torch.rand(30, 1, 28, 28)
+    out = elbo.evaluate(model, x, batch_size=7, sample=False)
+    assert out["elbo"] == pytest.approx(-(out["rate"] + out["distortion"]), rel=1e-5)
+    assert out["elbo_bpd"] == pytest.approx(out["elbo"] / (784 * math.log(2)))
+    assert model.training  # restored
