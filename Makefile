@@ -2,6 +2,8 @@
 # Every target creates .venv when missing, installs the pins and the package, and makes sure
 # Fashion-MNIST is present.
 SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+QUIET_PIP := { grep -v "is ignored: it is neither" || true; }  # this machine's pip config noise
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -13,9 +15,8 @@ setup: $(STAMP) data
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q -r requirements.txt 2>&1 | grep -v "is ignored: it is neither" || true
-	@$(BIN)/python -c "import torch, jupyter_book" # fail here if the install above failed
-	$(BIN)/python -m pip install -q --no-deps -e . 2>&1 | grep -v "is ignored: it is neither" || true
+	$(BIN)/python -m pip install -q -r requirements.txt 2>&1 | $(QUIET_PIP)
+	$(BIN)/python -m pip install -q --no-deps -e . 2>&1 | $(QUIET_PIP)
 	@$(BIN)/python -c "import vaelab"
 	@touch $@
 
@@ -30,6 +31,7 @@ html: book
 test: setup
 	$(BIN)/python -m pytest
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

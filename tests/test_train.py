@@ -84,3 +84,13 @@ def test_non_finite_loss_stops_with_epoch_and_step(fmnist):
 def test_train_config_validation(kwargs, message):
     with pytest.raises(ValueError, match=message):
         TrainConfig(**kwargs)
+
+
+def test_progress_bar_on_stderr_unless_disabled(fmnist, monkeypatch, capsys):
+    model = models.MLPVAE(2, (8,))
+    monkeypatch.setenv("VAELAB_PROGRESS", "1")
+    train(model, fmnist[0][:128], TrainConfig(epochs=1, batch_size=64), desc="bar-test")
+    assert "bar-test" in capsys.readouterr().err
+    monkeypatch.setenv("VAELAB_PROGRESS", "0")
+    train(model, fmnist[0][:128], TrainConfig(epochs=1, batch_size=64), desc="bar-test")
+    assert "bar-test" not in capsys.readouterr().err
