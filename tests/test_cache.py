@@ -47,7 +47,7 @@ def test_key_covers_config_and_code_version(monkeypatch):
     assert len(keys) == 3
 
 
-@pytest.mark.parametrize("damage", ["flip_weights", "drop_meta", "garbage_meta"])
+@pytest.mark.parametrize("damage", ["flip_weights", "drop_meta", "garbage_meta", "meta_no_history"])
 def test_corrupt_or_partial_entry_is_retrained(damage):
     model, _ = cache.fit(TINY)
     entry = cache.cache_root() / cache.config_key(TINY)
@@ -57,8 +57,12 @@ def test_corrupt_or_partial_entry_is_retrained(damage):
         (entry / "weights.safetensors").write_bytes(bytes(raw))
     elif damage == "drop_meta":
         (entry / "meta.json").unlink()
-    else:
+    elif damage == "garbage_meta":
         (entry / "meta.json").write_text("{not json")
+    else:
+        meta = json.loads((entry / "meta.json").read_text())
+        del meta["history"]
+        (entry / "meta.json").write_text(json.dumps(meta))
     with warnings.catch_warnings(record=True):
         warnings.simplefilter("always")
         model2, history = cache.fit(TINY)

@@ -160,11 +160,11 @@ def _load_entry(entry: Path, config: FitConfig, dev: torch.device):
             raise ValueError("key or weights checksum does not match")
         model = models.build(config.model)
         model.load_state_dict(load_file(str(weights), device="cpu"), strict=True)
+        history = meta["history"]
+        history["run"]["from_cache"] = True
     except Exception as e:  # any damage means: train again
-        warnings.warn(f"corrupt cache entry {entry} ({e}); retraining", stacklevel=3)
+        warnings.warn(f"corrupt cache entry {entry} ({e!r}); retraining", stacklevel=3)
         return None
-    history = meta["history"]
-    history["run"]["from_cache"] = True
     return model.to(dev).eval(), history
 
 
