@@ -17,15 +17,13 @@ def ensure(name: str) -> str:
     Order: already on disk; Debian's package via apt-get (Fashion-MNIST, when apt-get exists and
     we are root); a checksum-verified download into the cache.
     """
-    parts = [(split, kind) for split in data.SPLITS for kind in ("images", "labels")]
-    if all(data._find(name, data._file_stem(*part)) for part in parts):
+    if not data.missing_files(name):
         return data.sources()[name]
     if name == "fashion-mnist" and shutil.which("apt-get") and os.geteuid() == 0:
         print("vaelab: installing Debian's dataset-fashion-mnist with apt-get", file=sys.stderr)
         subprocess.run(["apt-get", "update", "-qq"], check=False)
         subprocess.run(["apt-get", "install", "-y", "-qq", "dataset-fashion-mnist"], check=False)
-    for part in parts:  # downloads what is still missing (or says how to get it), verifies
-        data._load_idx(name, *part)
+    data.fetch(name)  # downloads what is still missing (or says how to get it), verifies all
     return data.sources()[name]
 
 

@@ -222,9 +222,7 @@ def _read_verified(path: Path, _mtime_ns: int, _size: int, sha256: str, kind: st
 def full_mnist_available() -> bool:
     """True when the full MNIST set is on disk or could be downloaded just now."""
     try:
-        for split in SPLITS:
-            for kind in ("images", "labels"):
-                _load_idx("mnist", split, kind)
+        fetch("mnist")
     except FileNotFoundError:
         return False
     return True
@@ -334,10 +332,26 @@ def load(name: str, split: str = "train", *, tiles: TilesSpec | None = None, qui
     return _to_tensors(_load_idx(concrete, split, "images"), _load_idx(concrete, split, "labels"))
 
 
+def _parts():
+    return [(split, kind) for split in SPLITS for kind in ("images", "labels")]
+
+
+def missing_files(name: str) -> list[str]:
+    """The IDX files of `name` ("fashion-mnist" or "mnist") that no searched folder holds."""
+    return [_file_stem(*p) for p in _parts() if _find(name, _file_stem(*p)) is None]
+
+
+def fetch(name: str) -> None:
+    """Locate, download when missing, and verify all four IDX files of `name`."""
+    for split, kind in _parts():
+        _load_idx(name, split, kind)
+
+
 def sources() -> dict[str, str]:
     """Where each IDX data set is read from now (for notes and `vaelab data`)."""
     out = {}
     for name in SHA256:
-        found = [_find(name, _file_stem(s, k)) for s in SPLITS for k in ("images", "labels")]
-        out[name] = str(found[0].parent) if all(found) else "missing (" + HOW_TO_GET[name] + ")"
+        found = _find(name, _file_stem("train", "images"))
+        ok = found is not None and not missing_files(name)
+        out[name] = str(found.parent) if ok else "missing (" + HOW_TO_GET[name] + ")"
     return out

@@ -102,7 +102,7 @@ def train(
             if hook_every and step % hook_every == 0:
                 _run_hooks(hooks, model, step, history)
             bar.update(1)
-        history_append(history, epoch, sums.means(), time.perf_counter() - t0)
+        _history_append(history, epoch, sums.means(), time.perf_counter() - t0)
         bar.set_postfix(epoch=epoch, loss=f"{history['loss'][-1]:.2f}")
     bar.close()
     model.eval()
@@ -153,7 +153,7 @@ def _empty_history(hooks) -> dict:
     return {**{k: [] for k in keys}, "hooks": {name: [] for name in hooks}}
 
 
-def history_append(history: dict, epoch: int, means: dict, seconds: float) -> None:
+def _history_append(history: dict, epoch: int, means: dict, seconds: float) -> None:
     """Add one epoch's means to `history`."""
     history["epoch"].append(epoch)
     for key, value in means.items():
