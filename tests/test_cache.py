@@ -105,7 +105,7 @@ def test_diverged_training_caches_nothing(monkeypatch):
 SLOW = FitConfig(
     data=DataConfig("tiles", tiles=data.TilesSpec(n=4096)),
     model=models.ModelConfig(latent_dim=4, hidden=(64,)),
-    train=TrainConfig(epochs=6, batch_size=64),
+    train=TrainConfig(epochs=20, batch_size=64),  # several seconds: the two calls overlap
 )
 
 
