@@ -88,22 +88,23 @@ def fit(config: FitConfig, *, device: torch.device | None = None):
     seconds, torch version, device, the process that trained it).
     """
     dev = device or models.device()
-    entry = cache_root() / config_key(config)
-    found = _load_entry(entry, config, dev)
+    key = config_key(config)  # resolves the data set once (the MNIST probe is not free)
+    entry = cache_root() / key
+    found = _load_entry(entry, key, config, dev)
     if found is not None:
         return found
     entry.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(entry) + ".lock"):
-        found = _load_entry(entry, config, dev)  # another process may have trained it
+        found = _load_entry(entry, key, config, dev)  # another process may have trained it
         if found is not None:
             return found
-        model, history = _train(config, dev)
-        _write_entry(entry, config, model, history)
+        model, history = _train(config, key, dev)
+        _write_entry(entry, key, config, model, history)
     history["run"]["from_cache"] = False
     return model, history
 
 
-def _train(config: FitConfig, dev: torch.device):
+def _train(config: FitConfig, key: str, dev: torch.device):
     x, _ = load_data(config.data)
     torch.manual_seed(config.seed)
     model = models.build(config.model)
@@ -119,7 +120,7 @@ def _train(config: FitConfig, dev: torch.device):
         desc=f"{config.model.kind} n={config.model.latent_dim} {config.data.name}",
     )
     history["run"] = {
-        "key": config_key(config),
+        "key": key,
         "data": data.resolve(config.data.name),
         "train_seconds": time.perf_counter() - t0,
         "torch_version": torch.__version__,
@@ -132,7 +133,7 @@ def _train(config: FitConfig, dev: torch.device):
     return model, history
 
 
-def _write_entry(entry: Path, config: FitConfig, model, history: dict) -> None:
+def _write_entry(entry: Path, key: str, config: FitConfig, model, history: dict) -> None:
     if entry.exists():
         shutil.rmtree(entry)  # a corrupt or partial entry
     entry.mkdir(parents=True)
@@ -140,7 +141,7 @@ def _write_entry(entry: Path, config: FitConfig, model, history: dict) -> None:
     weights = entry / "weights.safetensors"
     _atomic_write(weights, lambda tmp: save_file(state, tmp))
     meta = {
-        "key": config_key(config),
+        "key": key,
         "code_version": CODE_VERSION,
         "config": dataclasses.asdict(config),
         "weights_sha256": _sha256(weights),
@@ -150,13 +151,13 @@ def _write_entry(entry: Path, config: FitConfig, model, history: dict) -> None:
     _atomic_write(entry / "meta.json", lambda tmp: Path(tmp).write_text(text))
 
 
-def _load_entry(entry: Path, config: FitConfig, dev: torch.device):
+def _load_entry(entry: Path, key: str, config: FitConfig, dev: torch.device):
     meta_path, weights = entry / "meta.json", entry / "weights.safetensors"
     if not meta_path.exists():
         return None
     try:
         meta = json.loads(meta_path.read_text())
-        if meta["key"] != config_key(config) or meta["weights_sha256"] != _sha256(weights):
+        if meta["key"] != key or meta["weights_sha256"] != _sha256(weights):
             raise ValueError("key or weights checksum does not match")
         model = models.build(config.model)
         model.load_state_dict(load_file(str(weights), device="cpu"), strict=True)

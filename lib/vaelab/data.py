@@ -351,7 +351,8 @@ def sources() -> dict[str, str]:
     """Where each IDX data set is read from now (for notes and `vaelab data`)."""
     out = {}
     for name in SHA256:
-        found = _find(name, _file_stem("train", "images"))
-        ok = found is not None and not missing_files(name)
-        out[name] = str(found.parent) if ok else "missing (" + HOW_TO_GET[name] + ")"
+        if missing_files(name):
+            out[name] = "missing (" + HOW_TO_GET[name] + ")"
+        else:
+            out[name] = str(_find(name, _file_stem("train", "images")).parent)
     return out
