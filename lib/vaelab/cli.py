@@ -1,4 +1,10 @@
-"""The `vaelab` command: data set-up and a report of what this machine has."""
+"""The `vaelab` command: data set-up, and running the book's chapters with papermill.
+
+    vaelab data status|fetch NAME
+    vaelab run CHAPTER [-p NAME VALUE ...] [--profile P] [--output DIR]   (--help: its parameters)
+    vaelab book [--profile P]
+    vaelab publish
+"""
 
 from __future__ import annotations
 
@@ -7,8 +13,10 @@ import os
 import shutil
 import subprocess
 import sys
+import time
+from pathlib import Path
 
-from . import data
+from . import book, data, profiles
 
 
 def ensure(name: str) -> str:
@@ -27,19 +35,101 @@ def ensure(name: str) -> str:
     return data.sources()[name]
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="vaelab", description=__doc__)
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vaelab", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     d = sub.add_parser("data", help="show where the data sets come from, or fetch one")
     d.add_argument("action", choices=["status", "fetch"])
     d.add_argument("name", nargs="?", choices=list(data.SHA256), default="fashion-mnist")
+    r = sub.add_parser("run", add_help=False, help="execute one chapter out of place")
+    r.add_argument("chapter", nargs="?", help="path or name of the chapter, e.g. template")
+    r.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
+                   metavar=("NAME", "VALUE"), help="set a parameter (repeatable)")  # fmt: skip
+    r.add_argument("--profile", choices=profiles.PROFILES, help="run size (default: the chapter's)")
+    r.add_argument("--output", type=Path, help="folder of the executed copy (default _build/runs)")
+    r.add_argument("-h", "--help", action="store_true", help="list the chapter's parameters")
+    b = sub.add_parser("book", help="execute every chapter into _build/executed, build the HTML")
+    b.add_argument("--profile", choices=profiles.PROFILES, default="quick")
+    sub.add_parser("publish", help="re-execute the committed chapters in place at paper")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
     args = parser.parse_args(argv)
+    try:
+        if args.command == "data":
+            return _data(args)
+        root = book.find_root()
+        if args.command == "run":
+            return _run(root, args)
+        if args.command == "book":
+            return _book(root, args.profile)
+        return _publish(root)
+    except (FileNotFoundError, ValueError, RuntimeError) as e:
+        print(f"vaelab: {e}", file=sys.stderr)
+        return 1
+
+
+def _run(root: Path, args) -> int:
+    if not args.chapter:
+        print(_RUN_USAGE, file=sys.stdout if args.help else sys.stderr)
+        return 0 if args.help else 2
+    if args.help:
+        print(chapter_help(root, args.chapter))
+        return 0
+    done = book.run_chapter(root, args.chapter, pairs=[tuple(p) for p in args.parameter],
+                            profile=args.profile, output_dir=args.output)  # fmt: skip
+    print(f"vaelab: {done.chapter} ran at {done.profile} in {done.seconds:.1f} s -> {done.output}")
+    return 0
+
+
+_RUN_USAGE = """usage: vaelab run CHAPTER [-p NAME VALUE ...] [--profile smoke|quick|paper] [--output DIR]
+       vaelab run CHAPTER --help     lists the chapter's parameters"""
+
+
+def chapter_help(root: Path, name: str) -> str:
+    """The usage line and the parameters of a chapter, with their values at each profile."""
+    chapter = book.find_chapter(name, root)
+    params = book.parameters(root / chapter)
+    section = book.section_of(root / chapter)
+    lines = [_RUN_USAGE.splitlines()[0].replace("CHAPTER", str(chapter.with_suffix(""))), "",
+             f"Parameters of {chapter} (section {section!r} of vaelab.profiles):"]  # fmt: skip
+    for name_, p in params.items():
+        sized = profiles.SIZES.get(section, {})
+        by_profile = ", ".join(f"{pr} {sized[pr][name_]!r}" for pr in sized if name_ in sized[pr])
+        default = p["default"] + (f" ({by_profile})" if p["default"] == "None" and by_profile else "")
+        lines.append(f"  {name_:<12} {p['type']:<6} {default}")
+        lines.append(f"  {'':<12} {p['help']}")
+    return "\n".join(lines)
+
+
+def _book(root: Path, profile: str) -> int:
+    start = time.perf_counter()
+    done, failed = book.execute_book(root, profile=profile)
+    index = book.build_html(root / "_build" / "executed", output=root)
+    for r in done:
+        print(f"vaelab: {r.chapter}: {r.seconds:.1f} s at {r.profile}")
+    print(f"vaelab: book built in {time.perf_counter() - start:.0f} s -> {index}")
+    if failed:
+        print(f"vaelab: {len(failed)} chapter(s) failed:", file=sys.stderr)
+        for e in failed:
+            print(f"  {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _publish(root: Path) -> int:
+    for r in book.publish(root):
+        print(f"vaelab: {r.chapter}: {r.seconds:.1f} s at {r.profile}")
+    return 0
+
+
+def _data(args) -> int:
     if args.action == "fetch":
-        try:
-            print(f"{args.name}: {ensure(args.name)}")
-        except (FileNotFoundError, ValueError) as e:
-            print(f"vaelab: {e}", file=sys.stderr)
-            return 1
+        print(f"{args.name}: {ensure(args.name)}")
         return 0
     for name, where in data.sources().items():
         print(f"{name}: {where}")

@@ -1,0 +1,296 @@
+"""Execute chapters with papermill and build the book: what the `vaelab` command runs.
+
+- `run_chapter`: one chapter, out of place, with validated parameters.
+- `execute_book`: every chapter of `_toc.yml` into `_build/executed/`, then the HTML from there.
+- `publish`: the committed chapters re-executed in place at `paper`, papermill's metadata removed.
+
+The profile reaches the kernel through `VAELAB_PROFILE` (see `vaelab.profiles`), so a published
+notebook keeps its literal parameters cell and shows in its output which profile produced it.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import yaml
+
+from . import profiles
+
+TEMPLATE = Path("book/template.ipynb")
+APPENDIX = Path("book/appendix/reproducing.ipynb")  # shows the run times of the other chapters
+RUN_TIMES = APPENDIX.parent / "run_times.json"
+
+
+class ChapterFailed(RuntimeError):
+    """A chapter raised: names the notebook, the cell and the error."""
+
+    def __init__(self, chapter: Path, *, cell: int, exec_count, source: str, error: str,
+                 output: Path):  # fmt: skip
+        self.chapter, self.cell, self.exec_count, self.error, self.output = (
+            chapter, cell, exec_count, error, output,
+        )  # fmt: skip
+        first = (source.strip().splitlines() or [""])[0]
+        super().__init__(
+            f"{chapter} failed in cell {cell} of the executed copy (In [{exec_count}]: {first!r})"
+            f"\n  {error}\n  the executed copy, with the traceback: {output}"
+        )
+
+
+@dataclass(frozen=True)
+class Executed:
+    """One chapter run."""
+
+    chapter: Path  # relative to the book root
+    output: Path  # the executed notebook
+    profile: str
+    seconds: float
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The book's root: the first folder from `start` (default: cwd) upwards with `_toc.yml`."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "_toc.yml").is_file() and (folder / "_config.yml").is_file():
+            return folder
+    raise FileNotFoundError(f"no _toc.yml and _config.yml in {here} or above: run vaelab from "
+                            "the book's folder (the clone of the repository)")  # fmt: skip
+
+
+def toc_entries(root: Path) -> list[str]:
+    """Every file of `_toc.yml`, in reading order, as written there (no suffix)."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    found: list[str] = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key in ("root", "file"):
+                if key in node:
+                    found.append(node[key])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(toc)
+    return found
+
+
+def chapters(root: Path) -> list[Path]:
+    """The notebooks of the table of contents, relative to `root`, in reading order."""
+    out = []
+    for entry in toc_entries(root):
+        path = Path(entry).with_suffix(".ipynb")
+        if (root / path).is_file():
+            out.append(path)
+    return out
+
+
+def notebooks(root: Path) -> list[Path]:
+    """The template (if any) and the chapters: every notebook that is published and tested."""
+    extra = [TEMPLATE] if (root / TEMPLATE).is_file() else []
+    return extra + chapters(root)
+
+
+def find_chapter(name: str, root: Path) -> Path:
+    """A chapter by path, by file name, or by name without its `NN_` number."""
+    candidates = notebooks(root)
+    wanted = Path(name).with_suffix(".ipynb")
+    for path in candidates:
+        stem = path.stem.split("_", 1)[-1] if path.stem[:2].isdigit() else path.stem
+        if name in (str(path), str(path.with_suffix("")), path.stem, stem) or path == wanted:
+            return path
+    listed = "\n  ".join(str(p.with_suffix("")) for p in candidates)
+    raise ValueError(f"no chapter {name!r}; the chapters are:\n  {listed}")
+
+
+def parameters(path: Path) -> dict[str, dict]:
+    """The chapter's parameters cell: name -> {type, default, help} (papermill's reading)."""
+    import papermill
+
+    nb = nbformat.read(path, as_version=4)
+    if not any("parameters" in c.metadata.get("tags", []) for c in nb.cells):
+        raise ValueError(f"{path} has no cell tagged 'parameters'")
+    found = papermill.inspect_notebook(str(path))
+    return {k: {"type": v["inferred_type_name"], "default": v["default"], "help": v["help"]}
+            for k, v in found.items()}  # fmt: skip
+
+
+def section_of(path: Path) -> str:
+    """The `vaelab.profiles` section a chapter resolves its parameters in (`section="..."`)."""
+    nb = nbformat.read(path, as_version=4)
+    found = {m for c in nb.cells if c.cell_type == "code"
+             for m in re.findall(r"profiles\.resolve\([^)]*section=\"(\w+)\"", c.source)}  # fmt: skip
+    if len(found) != 1:
+        raise ValueError(f"{path}: expected one profiles.resolve(..., section=\"...\") call, "
+                         f"found sections {sorted(found)}")  # fmt: skip
+    return found.pop()
+
+
+def parse_overrides(path: Path, pairs: list[tuple[str, str]]) -> dict:
+    """`-p NAME VALUE` pairs, checked against the chapter's parameters and `vaelab.profiles`."""
+    known = parameters(path)
+    out = {}
+    for name, text in pairs:
+        if name not in known:
+            raise ValueError(f"{path.name} has no parameter {name!r}; its parameters are: "
+                             f"{', '.join(known)}")  # fmt: skip
+        out[name] = profiles.parse(name, text)
+    return out
+
+
+@contextlib.contextmanager
+def _environment(**values: str):
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def execute(root: Path, chapter: Path, output: Path, *, profile: str, parameters=None,
+            cwd: Path | None = None, progress: bool = True) -> Executed:  # fmt: skip
+    """Execute `root/chapter` into `output` at `profile`; raise `ChapterFailed` if a cell raises.
+
+    The kernel runs in `cwd` (default: the chapter's own folder), with `VAELAB_PROFILE=profile`.
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    profiles.check("profile", profile)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    with _environment(**{profiles.ENV: profile, "VAELAB_PROGRESS": "0"}):
+        try:
+            papermill.execute_notebook(
+                str(root / chapter), str(output), parameters=parameters or None,
+                progress_bar=progress, cwd=str(cwd or (root / chapter).parent),
+                kernel_name="python3",
+            )  # fmt: skip
+        except PapermillExecutionError as e:
+            error = f"{e.ename}: {e.evalue}"
+            raise ChapterFailed(chapter, cell=e.cell_index, exec_count=e.exec_count,
+                                source=e.source, error=error, output=output) from None  # fmt: skip
+    seconds = time.perf_counter() - start
+    nbformat.write(strip(nbformat.read(output, as_version=4)), output)
+    return Executed(chapter=chapter, output=output, profile=profile, seconds=seconds)
+
+
+def strip(nb):
+    """Remove papermill's and nbclient's run metadata (timings, absolute paths) from `nb`."""
+    nb.metadata.pop("papermill", None)
+    for cell in nb.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+    return nb
+
+
+def run_chapter(root: Path, name: str, *, pairs=(), profile: str | None = None,
+                output_dir: Path | None = None, progress: bool = True) -> Executed:  # fmt: skip
+    """`vaelab run`: one chapter, out of place (default `_build/runs/`), parameters validated."""
+    chapter = find_chapter(name, root)
+    given = parse_overrides(root / chapter, list(pairs))
+    if profile is not None:
+        given["profile"] = profiles.check("profile", profile)
+    default = parameters(root / chapter).get("profile", {}).get("default", "'quick'")
+    effective = given.get("profile") or os.environ.get(profiles.ENV) or ast.literal_eval(default)
+    profiles.check("profile", effective)
+    output = (output_dir or root / "_build" / "runs") / chapter
+    return execute(root, chapter, output, profile=effective, parameters=given, progress=progress)
+
+
+def stage(root: Path, dest: Path) -> None:
+    """Copy the book's sources (config, TOC, bibliography, `book/`) to `dest` for a build."""
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    for name in ("_config.yml", "_toc.yml", "references.bib"):
+        shutil.copy2(root / name, dest / name)
+    ignore = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__")
+    shutil.copytree(root / "book", dest / "book", ignore=ignore)
+
+
+def execute_book(root: Path, *, profile: str, dest: Path | None = None,
+                 progress: bool = True) -> tuple[list[Executed], list[ChapterFailed]]:  # fmt: skip
+    """Every chapter into `dest` (default `_build/executed/`); keeps going past a failure."""
+    dest = dest or root / "_build" / "executed"
+    stage(root, dest)
+    done, failed = [], []
+    for chapter in chapters(root):
+        if chapter == APPENDIX:
+            record_times(dest / RUN_TIMES, done, base=root / RUN_TIMES)
+        print(f"vaelab: executing {chapter} at {profile}", file=sys.stderr)
+        out = dest / chapter
+        try:
+            done.append(execute(root, chapter, out, profile=profile, cwd=out.parent,
+                                progress=progress))  # fmt: skip
+        except ChapterFailed as e:
+            print(f"vaelab: {e}", file=sys.stderr)
+            failed.append(e)
+    record_times(dest / RUN_TIMES, done, base=root / RUN_TIMES)
+    return done, failed
+
+
+def record_times(path: Path, runs: list[Executed], *, base: Path | None = None) -> None:
+    """Merge the run times of `runs` into the JSON file `path` (read from `base` if given)."""
+    source = base if base is not None and base.is_file() else path
+    table = json.loads(source.read_text()) if source.is_file() else {}
+    import torch
+
+    for r in runs:
+        table.setdefault(r.profile, {})[str(r.chapter)] = {
+            "seconds": round(r.seconds, 1),
+            "date": time.strftime("%Y-%m-%d"),
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
+            f"{torch.get_num_threads()} threads",
+        }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(table, indent=1, sort_keys=True) + "\n")
+
+
+def build_html(source: Path, *, output: Path) -> Path:
+    """`jupyter-book build -W --keep-going` of `source`; the HTML lands in `output/_build/html`."""
+    jb = Path(sys.executable).parent / "jupyter-book"
+    cmd = [str(jb if jb.exists() else "jupyter-book"), "build", "-W", "--keep-going",
+           str(source), "--path-output", str(output)]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        tail = "\n".join((done.stdout + done.stderr).splitlines()[-40:])
+        raise RuntimeError(f"jupyter-book build failed (exit {done.returncode}):\n{tail}")
+    index = output / "_build" / "html" / "index.html"
+    if not index.is_file():
+        raise RuntimeError(f"jupyter-book build wrote no {index}")
+    return index
+
+
+def publish(root: Path, *, profile: str = "paper", progress: bool = True) -> list[Executed]:
+    """Re-execute the committed chapters in place; stops at the first failure, leaving the failed
+    chapter as committed. Run times go to `book/appendix/run_times.json` (before the appendix
+    runs, so that it shows them)."""
+    done = []
+    for chapter in notebooks(root):
+        if chapter == APPENDIX:
+            record_times(root / RUN_TIMES, done)
+        scratch = root / "_build" / "publish" / chapter
+        print(f"vaelab: publishing {chapter} at {profile}", file=sys.stderr)
+        done.append(execute(root, chapter, scratch, profile=profile, progress=progress))
+        shutil.copyfile(scratch, root / chapter)
+    record_times(root / RUN_TIMES, done)
+    return done

@@ -1,0 +1,210 @@
+"""Run sizes and parameter validation: the one place that decides how big a chapter's runs are.
+
+Three profiles size every chapter: `smoke` (CI: each chapter in about a minute on 2 cores),
+`quick` (the default: the whole book in about a quarter of an hour, every phenomenon visible) and
+`paper` (the papers' own hyper-parameters). A chapter belongs to a *section* (`azmoodeh`,
+`template`, ...) whose table `SIZES[section][profile]` holds its run sizes.
+
+A chapter's parameters cell sets `profile`, `seed`, and `None` for every size it leaves to the
+profile; `resolve(profile, section=..., **parameters)` checks names, types and ranges, stops with a
+message that names the parameter, and returns a `Run`. papermill only warns on an unknown
+parameter: `resolve` and the `vaelab run` command fail instead.
+
+The environment variable `VAELAB_PROFILE`, when set, replaces the notebook's `profile`: it is how
+nbval (which cannot inject parameters) runs every chapter at `smoke`, and how `vaelab publish`
+runs them at `paper` while the committed parameters cell keeps its literal default.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+PROFILES = ("smoke", "quick", "paper")
+ENV = "VAELAB_PROFILE"
+
+
+@dataclass(frozen=True)
+class Param:
+    """What values a parameter takes."""
+
+    kind: type  # int, float, str or list
+    help: str  # one line, shown by `vaelab run CHAPTER --help`
+    low: float | None = None  # inclusive bounds of a number (of each item, for a list)
+    high: float | None = None
+    choices: tuple = ()  # allowed strings
+    item: type | None = None  # type of a list's items
+
+
+PARAMS: dict[str, Param] = {
+    "profile": Param(str, "run size: smoke | quick | paper", choices=PROFILES),
+    "seed": Param(int, "seed of every fit and sample in the chapter", 0, 2**31 - 1),
+    "latent_dim": Param(int, "number of latent units", 1, 4096),
+    "latent_dims": Param(list, "latent dimensions to compare", 1, 4096, item=int),
+    "epochs": Param(int, "passes over the training images", 1, 10_000),
+    "batch_size": Param(int, "images per optimiser step", 1, 65_536),
+    "lr": Param(float, "Adam learning rate", 1e-8, 1.0),
+    "train_limit": Param(int, "training images used (0: all)", 0, 10_000_000),
+    "test_limit": Param(int, "test images evaluated (0: all)", 0, 10_000_000),
+}
+
+# SIZES[section][profile]: the values a profile gives to each sized parameter of a section.
+SIZES: dict[str, dict[str, dict[str, Any]]] = {
+    "template": {  # book/template.ipynb: a tiny VAE, to show the pattern of a chapter
+        "smoke": dict(latent_dim=2, epochs=2, batch_size=128, lr=1e-3, train_limit=2000,
+                      test_limit=500),
+        "quick": dict(latent_dim=2, epochs=5, batch_size=128, lr=1e-3, train_limit=10_000,
+                      test_limit=2000),
+        "paper": dict(latent_dim=2, epochs=10, batch_size=128, lr=1e-3, train_limit=0,
+                      test_limit=0),
+    },
+    "azmoodeh": {  # Part I; paper: Sec. IV, 100 epochs, batch 256, lr 1e-4, n in {2, 20, 200, 800}
+        "smoke": dict(latent_dims=[2, 20, 200, 800], epochs=1, batch_size=256, lr=1e-3,
+                      train_limit=5000, test_limit=1000),
+        "quick": dict(latent_dims=[2, 20, 200, 800], epochs=10, batch_size=256, lr=1e-3,
+                      train_limit=0, test_limit=0),
+        "paper": dict(latent_dims=[2, 20, 200, 800], epochs=100, batch_size=256, lr=1e-4,
+                      train_limit=0, test_limit=0),
+    },
+    "appendix": {p: {} for p in PROFILES},  # book/appendix: runs nothing, reports run sizes
+}  # fmt: skip
+
+_COMMON = ("profile", "seed")  # parameters every chapter has, not sized by a profile
+
+
+@dataclass(frozen=True)
+class Run(Mapping):
+    """The validated parameters of one chapter run; read them as attributes or items."""
+
+    profile: str
+    section: str
+    values: dict = field(repr=False)  # every parameter, profile values filled in
+    overrides: dict = field(default_factory=dict)  # values the caller changed from the profile
+
+    def __getattr__(self, name: str):
+        try:
+            return self.__dict__["values"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __getitem__(self, name: str):
+        return self.values[name]
+
+    def __iter__(self):
+        return iter(self.values)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __str__(self) -> str:
+        sized = ", ".join(f"{k}={v!r}" for k, v in self.values.items() if k != "profile")
+        given = ", ".join(self.overrides) or "none"
+        return f"profile {self.profile!r} ({self.section}): {sized}; changed from the profile: {given}"
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_one(label: str, spec: Param, kind: type, value):
+    if kind is int and not _is_int(value):
+        raise ValueError(f"{label} must be an integer, got {value!r}")
+    if kind is float:
+        if not (_is_int(value) or isinstance(value, float)):
+            raise ValueError(f"{label} must be a number, got {value!r}")
+        value = float(value)
+    if kind is str and not isinstance(value, str):
+        raise ValueError(f"{label} must be a string, got {value!r}")
+    if spec.choices and value not in spec.choices:
+        raise ValueError(f"{label} = {value!r} is not one of {', '.join(spec.choices)}")
+    low = -float("inf") if spec.low is None else spec.low
+    high = float("inf") if spec.high is None else spec.high
+    if kind in (int, float) and not low <= value <= high:
+        what = "an integer" if kind is int else "a number"
+        raise ValueError(f"{label} = {value!r} is out of range: it must be {what} from "
+                         f"{spec.low:g} to {spec.high:g}")  # fmt: skip
+    return value
+
+
+def check(name: str, value):
+    """Return `value` validated for parameter `name` (an int becomes a float where one is due)."""
+    spec = PARAMS.get(name)
+    if spec is None:
+        raise ValueError(f"unknown parameter {name!r}; known: {', '.join(PARAMS)}")
+    if spec.kind is not list:
+        return _check_one(name, spec, spec.kind, value)
+    if not isinstance(value, list | tuple):
+        raise ValueError(f"{name} must be a list, got {value!r}")
+    if not value:
+        raise ValueError(f"{name} must not be empty")
+    return [_check_one(f"{name}[{i}]", spec, spec.item, v) for i, v in enumerate(value)]
+
+
+def parse(name: str, text: str):
+    """Turn command-line text into a validated value of parameter `name` (by its declared type).
+
+    Lists are written `2,20,200` or `[2, 20, 200]`.
+    """
+    spec = PARAMS.get(name)
+    if spec is None:
+        raise ValueError(f"unknown parameter {name!r}; known: {', '.join(PARAMS)}")
+    if spec.kind is str:
+        return check(name, text)
+    if spec.kind is list:
+        stripped = text.strip()
+        items = stripped[1:-1] if stripped.startswith("[") and stripped.endswith("]") else text
+        return check(name, [_literal(item.strip()) for item in items.split(",") if item.strip()])
+    return check(name, _literal(text))
+
+
+def _literal(text: str):
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def _profile(profile: str) -> str:
+    env = os.environ.get(ENV)
+    if env and env != profile:
+        if env not in PROFILES:
+            raise ValueError(f"{ENV} = {env!r} is not one of {', '.join(PROFILES)}")
+        print(f"profile {env!r} from the environment variable {ENV} (the notebook says {profile!r})")
+        return env
+    return check("profile", profile)
+
+
+def names(section: str) -> tuple[str, ...]:
+    """The parameters a chapter of `section` takes."""
+    if section not in SIZES:
+        raise ValueError(f"unknown section {section!r}; known: {', '.join(SIZES)}")
+    return _COMMON + tuple(SIZES[section][PROFILES[0]])
+
+
+def resolve(profile: str, *, section: str, **parameters) -> Run:
+    """Validate a chapter's parameters; `None` takes the profile's value. Returns a `Run`."""
+    allowed = names(section)
+    profile = _profile(profile)
+    base = {"profile": profile, "seed": 0, **SIZES[section][profile]}
+    overrides = {}
+    for name, value in parameters.items():
+        if name not in allowed:
+            raise ValueError(f"unknown parameter {name!r}; this chapter takes {', '.join(allowed)}")
+        if value is not None and check(name, value) != base[name]:
+            overrides[name] = check(name, value)
+    values = {**base, **overrides}
+    for name, value in values.items():
+        check(name, value)  # the tables themselves are checked too
+    return Run(profile=profile, section=section, values=values, overrides=overrides)
+
+
+def table(section: str) -> list[dict]:
+    """One row per sized parameter of `section`: its value in each profile, and what it means."""
+    sized = names(section)[len(_COMMON) :]
+    return [
+        {"parameter": n, **{p: SIZES[section][p][n] for p in PROFILES}, "meaning": PARAMS[n].help}
+        for n in sized
+    ]

@@ -1,0 +1,92 @@
+"""A Sphinx extension that serves MathJax from the built book, so the HTML renders math offline.
+
+MathJax 3 (`MATHJAX_VERSION`) comes from the npm registry once (`npm pack`, checked against the
+registry's pinned sha512) and is kept in `~/.cache/vaelab/vendor/`; `$VAELAB_MATHJAX_DIR` may point
+at an `es5` folder of MathJax 3 instead. The build copies it to `_static/mathjax/` and points
+`mathjax_path` there. Enabled by `_config.yml` (`sphinx.extra_extensions`).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from pathlib import Path
+
+MATHJAX_VERSION = "3.2.2"
+MATHJAX_SHA512 = (
+    "Bt+SSVU8eBG27zChVewOicYs7Xsdt40qm4+UpHyX7k0/O9NliPc+x77k1/FEsPsjKPZGJvtRZM1vO+geW0OhGw=="
+)
+ENTRY = "tex-chtml.js"  # MathJax's combined TeX input + CommonHTML output
+
+
+def vendor_dir() -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    return base / "vaelab" / "vendor" / f"mathjax-{MATHJAX_VERSION}"
+
+
+def mathjax_es5() -> Path:
+    """MathJax's `es5` folder: `$VAELAB_MATHJAX_DIR`, the vendor cache, or fetched into it."""
+    if os.environ.get("VAELAB_MATHJAX_DIR"):
+        folder = Path(os.environ["VAELAB_MATHJAX_DIR"])
+        if not (folder / ENTRY).is_file():
+            raise FileNotFoundError(f"VAELAB_MATHJAX_DIR={folder} has no {ENTRY}: point it at "
+                                    "the es5 folder of MathJax 3")  # fmt: skip
+        return folder
+    folder = vendor_dir() / "es5"
+    if not (folder / ENTRY).is_file():
+        fetch(folder)
+    return folder
+
+
+def fetch(folder: Path) -> None:
+    """`npm pack mathjax@MATHJAX_VERSION`, verify its sha512, unpack its `es5/` into `folder`."""
+    npm = shutil.which("npm")
+    if npm is None:
+        raise FileNotFoundError(f"MathJax {MATHJAX_VERSION} is not in {folder} and npm is not "
+                                "installed: install npm (Debian: apt-get install npm) or set "
+                                "VAELAB_MATHJAX_DIR to the es5 folder of MathJax 3")  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        done = subprocess.run(
+            [npm, "pack", f"mathjax@{MATHJAX_VERSION}", "--pack-destination", tmp, "--silent"],
+            capture_output=True, text=True,
+        )  # fmt: skip
+        tarballs = list(Path(tmp).glob("*.tgz"))
+        if done.returncode != 0 or len(tarballs) != 1:
+            raise RuntimeError(f"npm pack mathjax@{MATHJAX_VERSION} failed: {done.stderr[-500:]}")
+        blob = tarballs[0].read_bytes()
+        digest = base64.b64encode(hashlib.sha512(blob).digest()).decode()
+        if digest != MATHJAX_SHA512:
+            raise RuntimeError(f"mathjax-{MATHJAX_VERSION}.tgz: sha512 {digest} is not the "
+                               f"pinned {MATHJAX_SHA512}")  # fmt: skip
+        with tarfile.open(tarballs[0]) as tar:
+            members = [m for m in tar.getmembers() if m.name.startswith("package/es5/")]
+            tar.extractall(tmp, members=members, filter="data")
+        staging = folder.with_name(folder.name + ".part")
+        shutil.rmtree(staging, ignore_errors=True)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(Path(tmp) / "package" / "es5", staging)
+        staging.replace(folder)
+
+
+def _copy_mathjax(app, exception) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    target = Path(app.outdir) / "_static" / "mathjax"
+    if not (target / ENTRY).is_file():
+        shutil.copytree(mathjax_es5(), target, dirs_exist_ok=True)
+
+
+def _configure(app, config) -> None:
+    mathjax_es5()  # fail early, before Sphinx reads every page, if MathJax cannot be had
+    config.mathjax_path = f"mathjax/{ENTRY}"
+
+
+def setup(app):
+    app.connect("config-inited", _configure)
+    app.connect("build-finished", _copy_mathjax)
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "version": MATHJAX_VERSION}

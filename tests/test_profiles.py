@@ -1,0 +1,113 @@
+"""profiles: run sizes per section and profile, and the validation of chapter parameters."""
+
+import pytest
+
+from vaelab import profiles
+
+
+def test_resolve_takes_the_profile_sizes():
+    smoke = profiles.resolve("smoke", section="azmoodeh")
+    paper = profiles.resolve("paper", section="azmoodeh")
+    assert (paper.epochs, paper.batch_size, paper.lr) == (100, 256, 1e-4)
+    assert paper.latent_dims == [2, 20, 200, 800]
+    assert smoke.epochs < paper.epochs
+    assert smoke.profile == "smoke" and paper["profile"] == "paper"
+
+
+def test_every_section_sizes_every_profile_with_known_valid_values():
+    for section, by_profile in profiles.SIZES.items():
+        assert set(by_profile) == set(profiles.PROFILES), section
+        names = {frozenset(values) for values in by_profile.values()}
+        assert len(names) == 1, f"{section}: profiles size different parameters"
+        for profile in profiles.PROFILES:
+            profiles.resolve(profile, section=section)  # validates every value
+
+
+def test_none_means_the_profile_value_and_an_override_wins():
+    run = profiles.resolve("quick", section="template", epochs=None, latent_dim=3, seed=7)
+    assert run.epochs == profiles.SIZES["template"]["quick"]["epochs"]
+    assert (run.latent_dim, run.seed) == (3, 7)
+    assert run.overrides == {"latent_dim": 3, "seed": 7}
+
+
+def test_unknown_parameter_is_named():
+    with pytest.raises(ValueError, match=r"unknown parameter 'bogus'.*latent_dim"):
+        profiles.resolve("quick", section="template", bogus=1)
+
+
+def test_a_parameter_of_another_section_is_unknown_here():
+    with pytest.raises(ValueError, match="unknown parameter 'latent_dims'"):
+        profiles.resolve("quick", section="template", latent_dims=[2])
+
+
+def test_out_of_range_names_parameter_and_range():
+    with pytest.raises(ValueError, match=r"latent_dim = -3 is out of range.*1 to 4096"):
+        profiles.resolve("quick", section="template", latent_dim=-3)
+    with pytest.raises(ValueError, match=r"lr = 2.0 is out of range"):
+        profiles.resolve("quick", section="template", lr=2.0)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("latent_dim", 2.5, "latent_dim must be an integer, got 2.5"),
+        ("latent_dim", True, "latent_dim must be an integer, got True"),
+        ("lr", "abc", "lr must be a number, got 'abc'"),
+        ("latent_dims", [2, "x"], r"latent_dims\[1\] must be an integer, got 'x'"),
+        ("latent_dims", [], "latent_dims must not be empty"),
+        ("latent_dims", 5, "latent_dims must be a list, got 5"),
+    ],
+)
+def test_wrong_type_names_parameter(name, value, message):
+    with pytest.raises(ValueError, match=message):
+        profiles.check(name, value)
+
+
+def test_an_integer_is_a_valid_float():
+    assert profiles.check("lr", 1) == 1.0 and isinstance(profiles.check("lr", 1), float)
+
+
+def test_unknown_profile_and_section():
+    with pytest.raises(ValueError, match=r"profile = 'huge' is not one of smoke, quick, paper"):
+        profiles.resolve("huge", section="template")
+    with pytest.raises(ValueError, match="unknown section 'nope'"):
+        profiles.resolve("quick", section="nope")
+
+
+def test_environment_variable_selects_the_profile(monkeypatch, capsys):
+    monkeypatch.setenv("VAELAB_PROFILE", "smoke")
+    run = profiles.resolve("paper", section="template")
+    assert run.profile == "smoke"
+    assert "VAELAB_PROFILE" in capsys.readouterr().out
+    monkeypatch.setenv("VAELAB_PROFILE", "tiny")
+    with pytest.raises(ValueError, match="VAELAB_PROFILE = 'tiny' is not one of"):
+        profiles.resolve("quick", section="template")
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "value"),
+    [
+        ("latent_dim", "5", 5),
+        ("lr", "1", 1.0),
+        ("lr", "3e-4", 3e-4),
+        ("profile", "paper", "paper"),
+        ("latent_dims", "2,20", [2, 20]),
+        ("latent_dims", "[2, 20]", [2, 20]),
+    ],
+)
+def test_parse_command_line_text_by_declared_type(name, text, value):
+    assert profiles.parse(name, text) == value
+
+
+def test_parse_rejects_text_of_the_wrong_type():
+    with pytest.raises(ValueError, match="epochs must be an integer, got 'ten'"):
+        profiles.parse("epochs", "ten")
+    with pytest.raises(ValueError, match="unknown parameter 'bogus'"):
+        profiles.parse("bogus", "1")
+
+
+def test_table_lists_every_profile_value():
+    rows = profiles.table("azmoodeh")
+    assert [r["parameter"] for r in rows][:1] == ["latent_dims"]
+    epochs = next(r for r in rows if r["parameter"] == "epochs")
+    assert (epochs["paper"], epochs["smoke"]) == (100, profiles.SIZES["azmoodeh"]["smoke"]["epochs"])
