@@ -8,8 +8,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup data book html test lint bench clean
+.PHONY: setup data book html publish test test-unit test-notebooks test-build test-browser lint bench clean
 
 setup: $(STAMP) data
 
@@ -23,15 +24,31 @@ $(STAMP): requirements.txt pyproject.toml
 data: $(STAMP)
 	$(BIN)/vaelab data fetch fashion-mnist
 
+# Execute every chapter at the quick profile into _build/executed/, build the HTML from there.
 book: setup
+	$(BIN)/vaelab book --profile quick
+
+# Render the committed notebooks only (what was published), in seconds.
+html: $(STAMP)
 	$(BIN)/jupyter-book build -W --keep-going .
 
-html: book
+# Re-execute the committed chapters in place at the paper profile (slow: hours).
+publish: setup
+	$(BIN)/vaelab publish
 
-test: setup
-	$(BIN)/python -m pytest
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+test: test-unit test-notebooks test-build test-browser lint
+
+test-unit: setup
+	$(BIN)/python -m pytest -m "not browser"
+
+# Every chapter at the smoke profile; nbval compares the cells tagged nbval-check-output.
+test-notebooks: setup
+	VAELAB_PROFILE=smoke $(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider book
+
+test-build: html
+
+test-browser: test-build
+	VAELAB_HTML_DIR=_build/html $(BIN)/python -m pytest -m browser -rs
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,9 +1,10 @@
-"""A Sphinx extension that serves MathJax from the built book, so the HTML renders math offline.
+"""A Sphinx extension: MathJax served from the built book (math renders offline), no double scripts.
 
 MathJax 3 (`MATHJAX_VERSION`) comes from the npm registry once (`npm pack`, checked against the
 registry's pinned sha512) and is kept in `~/.cache/vaelab/vendor/`; `$VAELAB_MATHJAX_DIR` may point
 at an `es5` folder of MathJax 3 instead. The build copies it to `_static/mathjax/` and points
-`mathjax_path` there. Enabled by `_config.yml` (`sphinx.extra_extensions`).
+`mathjax_path` there. It also drops scripts that a page would load twice (see `_dedupe_assets`).
+Enabled by `_config.yml` (`sphinx.extra_extensions`).
 """
 
 from __future__ import annotations
@@ -86,7 +87,29 @@ def _configure(app, config) -> None:
     config.mathjax_path = f"mathjax/{ENTRY}"
 
 
+def _key(asset) -> tuple:
+    attributes = getattr(asset, "attributes", {}) or {}
+    return (str(getattr(asset, "filename", asset) or ""), tuple(sorted(map(str, attributes.items()))))
+
+
+def _dedupe_assets(app, pagename, templatename, context, doctree) -> None:
+    """Drop repeated script and style entries from a page.
+
+    jupyter-book 1.0.4 on Sphinx 7.4 registers the inline scripts of sphinx-thebe and
+    sphinx-togglebutton twice; the second `const THEBE_JS_URL` is a SyntaxError in the browser.
+    """
+    for name in ("script_files", "css_files"):
+        seen, unique = set(), []
+        for asset in context.get(name, []):
+            if _key(asset) not in seen:
+                seen.add(_key(asset))
+                unique.append(asset)
+        if name in context:
+            context[name][:] = unique
+
+
 def setup(app):
+    app.connect("html-page-context", _dedupe_assets, priority=100)
     app.connect("config-inited", _configure)
     app.connect("build-finished", _copy_mathjax)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": MATHJAX_VERSION}
