@@ -8,17 +8,21 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from vaelab import book, cli
 
-PARAMS = '''profile: str = "quick"  # smoke | quick | paper
-latent_dim: int = None  # latent units (None: the profile's value)'''
-BODY = '''import os
+PARAMS = """profile: str = "quick"  # smoke | quick | paper
+latent_dim: int = None  # latent units (None: the profile's value)"""
+BODY = """import os
 from vaelab import profiles
 run = profiles.resolve(profile, section="template", latent_dim=latent_dim)
-print(run.profile, run.latent_dim, os.environ["VAELAB_PROFILE"])'''
+print(run.profile, run.latent_dim, os.environ["VAELAB_PROFILE"])"""
 
 
 def _notebook(*sources):
     nb = new_notebook(cells=[new_markdown_cell("# A chapter")])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     params = new_code_cell(PARAMS)
     params.metadata["tags"] = ["parameters"]
     nb.cells += [params, *(new_code_cell(s) for s in sources)]
@@ -40,8 +44,9 @@ def tiny_book(tmp_path, monkeypatch):
     (tmp_path / "book" / "part").mkdir(parents=True)
     (tmp_path / "book" / "intro.md").write_text("# Intro\n")
     nbformat.write(_notebook(BODY), tmp_path / "book/part/01_ok.ipynb")
-    nbformat.write(_notebook(BODY, "x = 1", "raise ValueError('boom')"),
-                   tmp_path / "book/part/02_raises.ipynb")  # fmt: skip
+    nbformat.write(
+        _notebook(BODY, "x = 1", "raise ValueError('boom')"), tmp_path / "book/part/02_raises.ipynb"
+    )
     monkeypatch.chdir(tmp_path / "book")  # commands find the root upwards
     monkeypatch.delenv("VAELAB_PROFILE", raising=False)
     return tmp_path
@@ -51,7 +56,9 @@ def test_root_toc_and_chapter_lookup(tiny_book):
     assert book.find_root() == tiny_book
     assert book.toc_entries(tiny_book) == ["book/intro", "book/part/01_ok", "book/part/02_raises"]
     assert [str(p) for p in book.chapters(tiny_book)] == [
-        "book/part/01_ok.ipynb", "book/part/02_raises.ipynb"]  # fmt: skip
+        "book/part/01_ok.ipynb",
+        "book/part/02_raises.ipynb",
+    ]
     for name in ("01_ok", "ok", "book/part/01_ok", "book/part/01_ok.ipynb"):
         assert str(book.find_chapter(name, tiny_book)) == "book/part/01_ok.ipynb"
     with pytest.raises(ValueError, match=r"(?s)no chapter .nope.*book/part/01_ok"):
@@ -66,8 +73,11 @@ def test_root_not_found(tmp_path):
 def test_parameters_are_read_from_the_tagged_cell(tiny_book):
     params = book.parameters(tiny_book / "book/part/01_ok.ipynb")
     assert list(params) == ["profile", "latent_dim"]
-    assert params["latent_dim"] == {"type": "int", "default": "None",
-                                    "help": "latent units (None: the profile's value)"}  # fmt: skip
+    assert params["latent_dim"] == {
+        "type": "int",
+        "default": "None",
+        "help": "latent units (None: the profile's value)",
+    }
     assert book.section_of(tiny_book / "book/part/01_ok.ipynb") == "template"
 
 
@@ -79,8 +89,14 @@ def test_a_notebook_without_parameters_cell_is_refused(tmp_path):
 
 
 def test_run_injects_parameters_and_profile_and_strips_metadata(tiny_book, tmp_path):
-    done = book.run_chapter(tiny_book, "ok", pairs=[("latent_dim", "7")], profile="smoke",
-                            output_dir=tmp_path / "out", progress=False)  # fmt: skip
+    done = book.run_chapter(
+        tiny_book,
+        "ok",
+        pairs=[("latent_dim", "7")],
+        profile="smoke",
+        output_dir=tmp_path / "out",
+        progress=False,
+    )
     assert done.output == tmp_path / "out/book/part/01_ok.ipynb" and done.profile == "smoke"
     nb = nbformat.read(done.output, as_version=4)
     assert nb.cells[-1].outputs[0]["text"] == "smoke 7 smoke\n"
@@ -88,8 +104,9 @@ def test_run_injects_parameters_and_profile_and_strips_metadata(tiny_book, tmp_p
     assert not any("papermill" in c.metadata or "execution" in c.metadata for c in nb.cells)
 
 
-def test_run_takes_the_notebook_profile_unless_the_environment_sets_one(tiny_book, tmp_path,
-                                                                        monkeypatch):  # fmt: skip
+def test_run_takes_the_notebook_profile_unless_the_environment_sets_one(
+    tiny_book, tmp_path, monkeypatch
+):
     done = book.run_chapter(tiny_book, "ok", output_dir=tmp_path / "a", progress=False)
     assert done.profile == "quick"
     monkeypatch.setenv("VAELAB_PROFILE", "smoke")
@@ -99,7 +116,11 @@ def test_run_takes_the_notebook_profile_unless_the_environment_sets_one(tiny_boo
 
 
 def test_a_raising_chapter_names_cell_and_error(tiny_book, tmp_path):
-    with pytest.raises(book.ChapterFailed, match=r"(?s)02_raises.ipynb failed in cell 4 .*In \[4\]: \"raise ValueError\('boom'\)\".*ValueError: boom"):
+    with pytest.raises(
+        book.ChapterFailed,
+        match=r"(?s)02_raises.ipynb failed in cell 4 .*In \[4\]: \"raise ValueError\('boom'\)\""
+        r".*ValueError: boom",
+    ):
         book.run_chapter(tiny_book, "raises", output_dir=tmp_path, progress=False)
 
 
@@ -107,7 +128,10 @@ def test_a_raising_chapter_names_cell_and_error(tiny_book, tmp_path):
     ("args", "message"),
     [
         (["-p", "bogus", "1"], "has no parameter 'bogus'; its parameters are: profile, latent_dim"),
-        (["-p", "latent_dim", "-3"], "latent_dim = -3 is out of range: it must be an integer from 1"),
+        (
+            ["-p", "latent_dim", "-3"],
+            "latent_dim = -3 is out of range: it must be an integer from 1",
+        ),
         (["-p", "latent_dim", "two"], "latent_dim must be an integer, got 'two'"),
     ],
 )
@@ -132,7 +156,9 @@ def test_cli_run_failure_exits_nonzero_naming_the_cell(tiny_book, capsys):
 
 
 def test_execute_book_keeps_going_and_reports_the_failure(tiny_book, tmp_path):
-    done, failed = book.execute_book(tiny_book, profile="smoke", dest=tmp_path / "x", progress=False)
+    done, failed = book.execute_book(
+        tiny_book, profile="smoke", dest=tmp_path / "x", progress=False
+    )
     assert [str(r.chapter) for r in done] == ["book/part/01_ok.ipynb"]
     assert [str(e.chapter) for e in failed] == ["book/part/02_raises.ipynb"]
     assert (tmp_path / "x/_toc.yml").is_file() and (tmp_path / "x/book/intro.md").is_file()
@@ -155,7 +181,11 @@ def test_publish_replaces_only_succeeding_chapters_and_records_times(tiny_book):
     done = book.publish(tiny_book, progress=False)
     assert [r.profile for r in done] == ["paper", "paper"]
     published = nbformat.read(tiny_book / "book/part/01_ok.ipynb", as_version=4)
-    assert published.cells[-1].outputs[0]["text"].endswith("(the notebook says 'quick')\npaper 2 paper\n")
+    assert (
+        published.cells[-1]
+        .outputs[0]["text"]
+        .endswith("(the notebook says 'quick')\npaper 2 paper\n")
+    )
     assert not any("injected-parameters" in c.metadata.get("tags", []) for c in published.cells)
     times = json.loads((tiny_book / book.RUN_TIMES).read_text())
     assert set(times["paper"]) == {"book/part/01_ok.ipynb", "book/part/02_raises.ipynb"}

@@ -57,15 +57,22 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture(scope="session")
 def browser():
     if CHROMIUM is None or DRIVER is None:
-        pytest.skip("headless Chromium is not installed (Debian: apt-get install chromium "
-                    "chromium-driver; .ci/run does this)")  # fmt: skip
+        pytest.skip(
+            "headless Chromium is not installed (Debian: apt-get install chromium "
+            "chromium-driver; .ci/run does this)"
+        )
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1280,1000"):  # fmt: skip
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,1000",
+    ):
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(executable_path=DRIVER), options=options)
@@ -127,8 +134,10 @@ def test_every_page_loads_without_console_errors(visited):
 
 
 def test_nothing_is_fetched_from_outside_this_machine(visited, server):
-    outside = {p: [r for r in v["resources"] if not r.startswith(server) and
-                   not r.startswith("data:")] for p, v in visited.items()}  # fmt: skip
+    outside = {
+        p: [r for r in v["resources"] if not r.startswith(server) and not r.startswith("data:")]
+        for p, v in visited.items()
+    }
     assert {p: r for p, r in outside.items() if r} == {}
 
 

@@ -10,8 +10,12 @@ matplotlib.use("Agg")
 
 
 def _history():
-    return {"epoch": [1, 2, 3], "loss": [300.0, 250.0, 240.0], "rate": [5.0, 8.0, 9.0],
-            "distortion": [295.0, 242.0, 231.0]}  # fmt: skip
+    return {
+        "epoch": [1, 2, 3],
+        "loss": [300.0, 250.0, 240.0],
+        "rate": [5.0, 8.0, 9.0],
+        "distortion": [295.0, 242.0, 231.0],
+    }
 
 
 def test_training_curves_plot_the_history():

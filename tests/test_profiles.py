@@ -110,4 +110,7 @@ def test_table_lists_every_profile_value():
     rows = profiles.table("azmoodeh")
     assert [r["parameter"] for r in rows][:1] == ["latent_dims"]
     epochs = next(r for r in rows if r["parameter"] == "epochs")
-    assert (epochs["paper"], epochs["smoke"]) == (100, profiles.SIZES["azmoodeh"]["smoke"]["epochs"])
+    assert (epochs["paper"], epochs["smoke"]) == (
+        100,
+        profiles.SIZES["azmoodeh"]["smoke"]["epochs"],
+    )

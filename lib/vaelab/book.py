@@ -36,11 +36,16 @@ RUN_TIMES = APPENDIX.parent / "run_times.json"
 class ChapterFailed(RuntimeError):
     """A chapter raised: names the notebook, the cell and the error."""
 
-    def __init__(self, chapter: Path, *, cell: int, exec_count, source: str, error: str,
-                 output: Path):  # fmt: skip
+    def __init__(
+        self, chapter: Path, *, cell: int, exec_count, source: str, error: str, output: Path
+    ):
         self.chapter, self.cell, self.exec_count, self.error, self.output = (
-            chapter, cell, exec_count, error, output,
-        )  # fmt: skip
+            chapter,
+            cell,
+            exec_count,
+            error,
+            output,
+        )
         first = (source.strip().splitlines() or [""])[0]
         super().__init__(
             f"{chapter} failed in cell {cell} of the executed copy (In [{exec_count}]: {first!r})"
@@ -64,8 +69,10 @@ def find_root(start: Path | None = None) -> Path:
     for folder in (here, *here.parents):
         if (folder / "_toc.yml").is_file() and (folder / "_config.yml").is_file():
             return folder
-    raise FileNotFoundError(f"no _toc.yml and _config.yml in {here} or above: run vaelab from "
-                            "the book's folder (the clone of the repository)")  # fmt: skip
+    raise FileNotFoundError(
+        f"no _toc.yml and _config.yml in {here} or above: run vaelab from "
+        "the book's folder (the clone of the repository)"
+    )
 
 
 def toc_entries(root: Path) -> list[str]:
@@ -124,18 +131,26 @@ def parameters(path: Path) -> dict[str, dict]:
     if not any("parameters" in c.metadata.get("tags", []) for c in nb.cells):
         raise ValueError(f"{path} has no cell tagged 'parameters'")
     found = papermill.inspect_notebook(str(path))
-    return {k: {"type": v["inferred_type_name"], "default": v["default"], "help": v["help"]}
-            for k, v in found.items()}  # fmt: skip
+    return {
+        k: {"type": v["inferred_type_name"], "default": v["default"], "help": v["help"]}
+        for k, v in found.items()
+    }
 
 
 def section_of(path: Path) -> str:
     """The `vaelab.profiles` section a chapter resolves its parameters in (`section="..."`)."""
     nb = nbformat.read(path, as_version=4)
-    found = {m for c in nb.cells if c.cell_type == "code"
-             for m in re.findall(r"profiles\.resolve\([^)]*section=\"(\w+)\"", c.source)}  # fmt: skip
+    found = {
+        m
+        for c in nb.cells
+        if c.cell_type == "code"
+        for m in re.findall(r"profiles\.resolve\([^)]*section=\"(\w+)\"", c.source)
+    }
     if len(found) != 1:
-        raise ValueError(f"{path}: expected one profiles.resolve(..., section=\"...\") call, "
-                         f"found sections {sorted(found)}")  # fmt: skip
+        raise ValueError(
+            f'{path}: expected one profiles.resolve(..., section="...") call, '
+            f"found sections {sorted(found)}"
+        )
     return found.pop()
 
 
@@ -145,8 +160,9 @@ def parse_overrides(path: Path, pairs: list[tuple[str, str]]) -> dict:
     out = {}
     for name, text in pairs:
         if name not in known:
-            raise ValueError(f"{path.name} has no parameter {name!r}; its parameters are: "
-                             f"{', '.join(known)}")  # fmt: skip
+            raise ValueError(
+                f"{path.name} has no parameter {name!r}; its parameters are: {', '.join(known)}"
+            )
         out[name] = profiles.parse(name, text)
     return out
 
@@ -165,8 +181,16 @@ def _environment(**values: str):
                 os.environ[k] = v
 
 
-def execute(root: Path, chapter: Path, output: Path, *, profile: str, parameters=None,
-            cwd: Path | None = None, progress: bool = True) -> Executed:  # fmt: skip
+def execute(
+    root: Path,
+    chapter: Path,
+    output: Path,
+    *,
+    profile: str,
+    parameters=None,
+    cwd: Path | None = None,
+    progress: bool = True,
+) -> Executed:
     """Execute `root/chapter` into `output` at `profile`; raise `ChapterFailed` if a cell raises.
 
     The kernel runs in `cwd` (default: the chapter's own folder), with `VAELAB_PROFILE=profile`.
@@ -180,14 +204,23 @@ def execute(root: Path, chapter: Path, output: Path, *, profile: str, parameters
     with _environment(**{profiles.ENV: profile, "VAELAB_PROGRESS": "0"}):
         try:
             papermill.execute_notebook(
-                str(root / chapter), str(output), parameters=parameters or None,
-                progress_bar=progress, cwd=str(cwd or (root / chapter).parent),
+                str(root / chapter),
+                str(output),
+                parameters=parameters or None,
+                progress_bar=progress,
+                cwd=str(cwd or (root / chapter).parent),
                 kernel_name="python3",
-            )  # fmt: skip
+            )
         except PapermillExecutionError as e:
             error = f"{e.ename}: {e.evalue}"
-            raise ChapterFailed(chapter, cell=e.cell_index, exec_count=e.exec_count,
-                                source=e.source, error=error, output=output) from None  # fmt: skip
+            raise ChapterFailed(
+                chapter,
+                cell=e.cell_index,
+                exec_count=e.exec_count,
+                source=e.source,
+                error=error,
+                output=output,
+            ) from None
     seconds = time.perf_counter() - start
     nbformat.write(strip(nbformat.read(output, as_version=4)), output)
     return Executed(chapter=chapter, output=output, profile=profile, seconds=seconds)
@@ -202,8 +235,15 @@ def strip(nb):
     return nb
 
 
-def run_chapter(root: Path, name: str, *, pairs=(), profile: str | None = None,
-                output_dir: Path | None = None, progress: bool = True) -> Executed:  # fmt: skip
+def run_chapter(
+    root: Path,
+    name: str,
+    *,
+    pairs=(),
+    profile: str | None = None,
+    output_dir: Path | None = None,
+    progress: bool = True,
+) -> Executed:
     """`vaelab run`: one chapter, out of place (default `_build/runs/`), parameters validated."""
     chapter = find_chapter(name, root)
     given = parse_overrides(root / chapter, list(pairs))
@@ -227,8 +267,9 @@ def stage(root: Path, dest: Path) -> None:
     shutil.copytree(root / "book", dest / "book", ignore=ignore)
 
 
-def execute_book(root: Path, *, profile: str, dest: Path | None = None,
-                 progress: bool = True) -> tuple[list[Executed], list[ChapterFailed]]:  # fmt: skip
+def execute_book(
+    root: Path, *, profile: str, dest: Path | None = None, progress: bool = True
+) -> tuple[list[Executed], list[ChapterFailed]]:
     """Every chapter into `dest` (default `_build/executed/`); keeps going past a failure."""
     dest = dest or root / "_build" / "executed"
     stage(root, dest)
@@ -239,8 +280,9 @@ def execute_book(root: Path, *, profile: str, dest: Path | None = None,
         print(f"vaelab: executing {chapter} at {profile}", file=sys.stderr)
         out = dest / chapter
         try:
-            done.append(execute(root, chapter, out, profile=profile, cwd=out.parent,
-                                progress=progress))  # fmt: skip
+            done.append(
+                execute(root, chapter, out, profile=profile, cwd=out.parent, progress=progress)
+            )
         except ChapterFailed as e:
             print(f"vaelab: {e}", file=sys.stderr)
             failed.append(e)
@@ -268,8 +310,15 @@ def record_times(path: Path, runs: list[Executed], *, base: Path | None = None) 
 def build_html(source: Path, *, output: Path) -> Path:
     """`jupyter-book build -W --keep-going` of `source`; the HTML lands in `output/_build/html`."""
     jb = Path(sys.executable).parent / "jupyter-book"
-    cmd = [str(jb if jb.exists() else "jupyter-book"), "build", "-W", "--keep-going",
-           str(source), "--path-output", str(output)]  # fmt: skip
+    cmd = [
+        str(jb if jb.exists() else "jupyter-book"),
+        "build",
+        "-W",
+        "--keep-going",
+        str(source),
+        "--path-output",
+        str(output),
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
         tail = "\n".join((done.stdout + done.stderr).splitlines()[-40:])

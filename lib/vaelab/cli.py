@@ -1,9 +1,9 @@
 """The `vaelab` command: data set-up, and running the book's chapters with papermill.
 
-    vaelab data status|fetch NAME
-    vaelab run CHAPTER [-p NAME VALUE ...] [--profile P] [--output DIR]   (--help: its parameters)
-    vaelab book [--profile P]
-    vaelab publish
+vaelab data status|fetch NAME
+vaelab run CHAPTER [-p NAME VALUE ...] [--profile P] [--output DIR]   (--help: its parameters)
+vaelab book [--profile P]
+vaelab publish
 """
 
 from __future__ import annotations
@@ -45,8 +45,15 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("name", nargs="?", choices=list(data.SHA256), default="fashion-mnist")
     r = sub.add_parser("run", add_help=False, help="execute one chapter out of place")
     r.add_argument("chapter", nargs="?", help="path or name of the chapter, e.g. template")
-    r.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
-                   metavar=("NAME", "VALUE"), help="set a parameter (repeatable)")  # fmt: skip
+    r.add_argument(
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "VALUE"),
+        help="set a parameter (repeatable)",
+    )
     r.add_argument("--profile", choices=profiles.PROFILES, help="run size (default: the chapter's)")
     r.add_argument("--output", type=Path, help="folder of the executed copy (default _build/runs)")
     r.add_argument("-h", "--help", action="store_true", help="list the chapter's parameters")
@@ -80,14 +87,21 @@ def _run(root: Path, args) -> int:
     if args.help:
         print(chapter_help(root, args.chapter))
         return 0
-    done = book.run_chapter(root, args.chapter, pairs=[tuple(p) for p in args.parameter],
-                            profile=args.profile, output_dir=args.output)  # fmt: skip
+    done = book.run_chapter(
+        root,
+        args.chapter,
+        pairs=[tuple(p) for p in args.parameter],
+        profile=args.profile,
+        output_dir=args.output,
+    )
     print(f"vaelab: {done.chapter} ran at {done.profile} in {done.seconds:.1f} s -> {done.output}")
     return 0
 
 
-_RUN_USAGE = """usage: vaelab run CHAPTER [-p NAME VALUE ...] [--profile smoke|quick|paper] [--output DIR]
-       vaelab run CHAPTER --help     lists the chapter's parameters"""
+_RUN_USAGE = (
+    "usage: vaelab run CHAPTER [-p NAME VALUE ...] [--profile smoke|quick|paper] [--output DIR]\n"
+    "       vaelab run CHAPTER --help     lists the chapter's parameters"
+)
 
 
 def chapter_help(root: Path, name: str) -> str:
@@ -95,12 +109,17 @@ def chapter_help(root: Path, name: str) -> str:
     chapter = book.find_chapter(name, root)
     params = book.parameters(root / chapter)
     section = book.section_of(root / chapter)
-    lines = [_RUN_USAGE.splitlines()[0].replace("CHAPTER", str(chapter.with_suffix(""))), "",
-             f"Parameters of {chapter} (section {section!r} of vaelab.profiles):"]  # fmt: skip
+    lines = [
+        _RUN_USAGE.splitlines()[0].replace("CHAPTER", str(chapter.with_suffix(""))),
+        "",
+        f"Parameters of {chapter} (section {section!r} of vaelab.profiles):",
+    ]
     for name_, p in params.items():
         sized = profiles.SIZES.get(section, {})
         by_profile = ", ".join(f"{pr} {sized[pr][name_]!r}" for pr in sized if name_ in sized[pr])
-        default = p["default"] + (f" ({by_profile})" if p["default"] == "None" and by_profile else "")
+        default = p["default"] + (
+            f" ({by_profile})" if p["default"] == "None" and by_profile else ""
+        )
         lines.append(f"  {name_:<12} {p['type']:<6} {default}")
         lines.append(f"  {'':<12} {p['help']}")
     return "\n".join(lines)

@@ -121,29 +121,45 @@ class ConvVAE(VAE):
         super().__init__(latent_dim, posterior, likelihood)
         c, h = channels, channels // 2
         self.encoder = nn.Sequential(
-            nn.Conv2d(1, h, 3, stride=2, padding=1), nn.BatchNorm2d(h), nn.ReLU(),  # 14
+            nn.Conv2d(1, h, 3, stride=2, padding=1),
+            nn.BatchNorm2d(h),
+            nn.ReLU(),  # 14
             nn.Conv2d(h, c, 3, padding=1),  # 14
-            nn.Conv2d(c, c, 3, stride=2, padding=1), nn.BatchNorm2d(c), nn.ReLU(),  # 7
+            nn.Conv2d(c, c, 3, stride=2, padding=1),
+            nn.BatchNorm2d(c),
+            nn.ReLU(),  # 7
             nn.Conv2d(c, c, 3, stride=2, padding=1),  # 4
-            nn.Conv2d(c, c, 3, padding=1), nn.BatchNorm2d(c), nn.ReLU(),  # 4
+            nn.Conv2d(c, c, 3, padding=1),
+            nn.BatchNorm2d(c),
+            nn.ReLU(),  # 4
             nn.Conv2d(c, c, 2, stride=2),  # 2
             nn.ZeroPad2d((0, 1, 0, 1)),  # Keras "same" padding of an even kernel
-            nn.Conv2d(c, c, 2), nn.BatchNorm2d(c), nn.ReLU(),  # 2
+            nn.Conv2d(c, c, 2),
+            nn.BatchNorm2d(c),
+            nn.ReLU(),  # 2
             nn.Conv2d(c, c, 2, stride=2),  # 1
-        )  # fmt: skip
+        )
         self.mu = nn.Conv2d(c, latent_dim, 1)
         self.logvar = nn.Conv2d(c, latent_dim if posterior == "diagonal" else 1, 1)
         self.decoder = nn.Sequential(
             nn.ConvTranspose2d(latent_dim, c, 1),  # 1
-            nn.ConvTranspose2d(c, c, 2, stride=2), nn.BatchNorm2d(c), nn.ReLU(),  # 2
+            nn.ConvTranspose2d(c, c, 2, stride=2),
+            nn.BatchNorm2d(c),
+            nn.ReLU(),  # 2
             nn.ConvTranspose2d(c, c, 3, padding=1),  # 2
-            nn.ConvTranspose2d(c, c, 2, stride=2), nn.BatchNorm2d(c), nn.ReLU(),  # 4
+            nn.ConvTranspose2d(c, c, 2, stride=2),
+            nn.BatchNorm2d(c),
+            nn.ReLU(),  # 4
             nn.ConvTranspose2d(c, c, 3, padding=1),  # 4
-            nn.ConvTranspose2d(c, c, 3, stride=2, padding=1), nn.BatchNorm2d(c), nn.ReLU(),  # 7
+            nn.ConvTranspose2d(c, c, 3, stride=2, padding=1),
+            nn.BatchNorm2d(c),
+            nn.ReLU(),  # 7
             nn.ConvTranspose2d(c, c, 3, stride=2, padding=1, output_padding=1),  # 14
-            nn.ConvTranspose2d(c, h, 3, padding=1), nn.BatchNorm2d(h), nn.ReLU(),  # 14
+            nn.ConvTranspose2d(c, h, 3, padding=1),
+            nn.BatchNorm2d(h),
+            nn.ReLU(),  # 14
             nn.ConvTranspose2d(h, 1, 3, stride=2, padding=1, output_padding=1),  # 28
-        )  # fmt: skip
+        )
 
     def encode(self, x: torch.Tensor):
         h = self.encoder(x)  # (batch, channels, 1, 1)

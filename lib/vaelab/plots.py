@@ -12,7 +12,7 @@ sns.set_theme(context="notebook", style="whitegrid")
 
 
 def training_curves(history: dict, *, title: str = ""):
-    """The training ELBO per epoch (left) and its two terms, rate and distortion (right), in nats."""
+    """The training ELBO per epoch (left) and its terms, rate and distortion (right), in nats."""
     if not history.get("epoch"):
         raise ValueError("history has no epochs to plot")
     fig, (bound, terms) = plt.subplots(1, 2, figsize=(9, 3.2), layout="constrained")
@@ -34,8 +34,9 @@ def image_grid(x: torch.Tensor, *, ncol: int = 10, pad: int = 1) -> np.ndarray:
     if x.dim() == 4 and x.shape[1] == 1:
         x = x[:, 0]
     if x.dim() != 3:
-        raise ValueError(f"expected images of shape (n, h, w), (n, 1, h, w) or (n, 784), "
-                         f"got {tuple(x.shape)}")  # fmt: skip
+        raise ValueError(
+            f"expected images of shape (n, h, w), (n, 1, h, w) or (n, 784), got {tuple(x.shape)}"
+        )
     n, h, w = x.shape
     nrow = -(-n // ncol)
     grid = np.ones((nrow * (h + pad) + pad, ncol * (w + pad) + pad), dtype=np.float32)

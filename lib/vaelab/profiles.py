@@ -54,23 +54,44 @@ PARAMS: dict[str, Param] = {
 # SIZES[section][profile]: the values a profile gives to each sized parameter of a section.
 SIZES: dict[str, dict[str, dict[str, Any]]] = {
     "template": {  # book/template.ipynb: a tiny VAE, to show the pattern of a chapter
-        "smoke": dict(latent_dim=2, epochs=2, batch_size=128, lr=1e-3, train_limit=2000,
-                      test_limit=500),
-        "quick": dict(latent_dim=2, epochs=5, batch_size=128, lr=1e-3, train_limit=10_000,
-                      test_limit=2000),
-        "paper": dict(latent_dim=2, epochs=10, batch_size=128, lr=1e-3, train_limit=0,
-                      test_limit=0),
+        "smoke": dict(
+            latent_dim=2, epochs=2, batch_size=128, lr=1e-3, train_limit=2000, test_limit=500
+        ),
+        "quick": dict(
+            latent_dim=2, epochs=5, batch_size=128, lr=1e-3, train_limit=10_000, test_limit=2000
+        ),
+        "paper": dict(
+            latent_dim=2, epochs=10, batch_size=128, lr=1e-3, train_limit=0, test_limit=0
+        ),
     },
     "azmoodeh": {  # Part I; paper: Sec. IV, 100 epochs, batch 256, lr 1e-4, n in {2, 20, 200, 800}
-        "smoke": dict(latent_dims=[2, 20, 200, 800], epochs=1, batch_size=256, lr=1e-3,
-                      train_limit=5000, test_limit=1000),
-        "quick": dict(latent_dims=[2, 20, 200, 800], epochs=10, batch_size=256, lr=1e-3,
-                      train_limit=0, test_limit=0),
-        "paper": dict(latent_dims=[2, 20, 200, 800], epochs=100, batch_size=256, lr=1e-4,
-                      train_limit=0, test_limit=0),
+        "smoke": dict(
+            latent_dims=[2, 20, 200, 800],
+            epochs=1,
+            batch_size=256,
+            lr=1e-3,
+            train_limit=5000,
+            test_limit=1000,
+        ),
+        "quick": dict(
+            latent_dims=[2, 20, 200, 800],
+            epochs=10,
+            batch_size=256,
+            lr=1e-3,
+            train_limit=0,
+            test_limit=0,
+        ),
+        "paper": dict(
+            latent_dims=[2, 20, 200, 800],
+            epochs=100,
+            batch_size=256,
+            lr=1e-4,
+            train_limit=0,
+            test_limit=0,
+        ),
     },
     "appendix": {p: {} for p in PROFILES},  # book/appendix: runs nothing, reports run sizes
-}  # fmt: skip
+}
 
 _COMMON = ("profile", "seed")  # parameters every chapter has, not sized by a profile
 
@@ -102,7 +123,9 @@ class Run(Mapping):
     def __str__(self) -> str:
         sized = ", ".join(f"{k}={v!r}" for k, v in self.values.items() if k != "profile")
         given = ", ".join(self.overrides) or "none"
-        return f"profile {self.profile!r} ({self.section}): {sized}; changed from the profile: {given}"
+        return (
+            f"profile {self.profile!r} ({self.section}): {sized}; changed from the profile: {given}"
+        )
 
 
 def _is_int(value) -> bool:
@@ -124,8 +147,10 @@ def _check_one(label: str, spec: Param, kind: type, value):
     high = float("inf") if spec.high is None else spec.high
     if kind in (int, float) and not low <= value <= high:
         what = "an integer" if kind is int else "a number"
-        raise ValueError(f"{label} = {value!r} is out of range: it must be {what} from "
-                         f"{spec.low:g} to {spec.high:g}")  # fmt: skip
+        raise ValueError(
+            f"{label} = {value!r} is out of range: it must be {what} from "
+            f"{spec.low:g} to {spec.high:g}"
+        )
     return value
 
 
@@ -172,7 +197,9 @@ def _profile(profile: str) -> str:
     if env and env != profile:
         if env not in PROFILES:
             raise ValueError(f"{ENV} = {env!r} is not one of {', '.join(PROFILES)}")
-        print(f"profile {env!r} from the environment variable {ENV} (the notebook says {profile!r})")
+        print(
+            f"profile {env!r} from the environment variable {ENV} (the notebook says {profile!r})"
+        )
         return env
     return check("profile", profile)
 

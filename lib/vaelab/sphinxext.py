@@ -35,8 +35,10 @@ def mathjax_es5() -> Path:
     if os.environ.get("VAELAB_MATHJAX_DIR"):
         folder = Path(os.environ["VAELAB_MATHJAX_DIR"])
         if not (folder / ENTRY).is_file():
-            raise FileNotFoundError(f"VAELAB_MATHJAX_DIR={folder} has no {ENTRY}: point it at "
-                                    "the es5 folder of MathJax 3")  # fmt: skip
+            raise FileNotFoundError(
+                f"VAELAB_MATHJAX_DIR={folder} has no {ENTRY}: point it at "
+                "the es5 folder of MathJax 3"
+            )
         return folder
     folder = vendor_dir() / "es5"
     if not (folder / ENTRY).is_file():
@@ -48,22 +50,26 @@ def fetch(folder: Path) -> None:
     """`npm pack mathjax@MATHJAX_VERSION`, verify its sha512, unpack its `es5/` into `folder`."""
     npm = shutil.which("npm")
     if npm is None:
-        raise FileNotFoundError(f"MathJax {MATHJAX_VERSION} is not in {folder} and npm is not "
-                                "installed: install npm (Debian: apt-get install npm) or set "
-                                "VAELAB_MATHJAX_DIR to the es5 folder of MathJax 3")  # fmt: skip
+        raise FileNotFoundError(
+            f"MathJax {MATHJAX_VERSION} is not in {folder} and npm is not "
+            "installed: install npm (Debian: apt-get install npm) or set "
+            "VAELAB_MATHJAX_DIR to the es5 folder of MathJax 3"
+        )
     with tempfile.TemporaryDirectory() as tmp:
         done = subprocess.run(
             [npm, "pack", f"mathjax@{MATHJAX_VERSION}", "--pack-destination", tmp, "--silent"],
-            capture_output=True, text=True,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+        )
         tarballs = list(Path(tmp).glob("*.tgz"))
         if done.returncode != 0 or len(tarballs) != 1:
             raise RuntimeError(f"npm pack mathjax@{MATHJAX_VERSION} failed: {done.stderr[-500:]}")
         blob = tarballs[0].read_bytes()
         digest = base64.b64encode(hashlib.sha512(blob).digest()).decode()
         if digest != MATHJAX_SHA512:
-            raise RuntimeError(f"mathjax-{MATHJAX_VERSION}.tgz: sha512 {digest} is not the "
-                               f"pinned {MATHJAX_SHA512}")  # fmt: skip
+            raise RuntimeError(
+                f"mathjax-{MATHJAX_VERSION}.tgz: sha512 {digest} is not the pinned {MATHJAX_SHA512}"
+            )
         with tarfile.open(tarballs[0]) as tar:
             members = [m for m in tar.getmembers() if m.name.startswith("package/es5/")]
             tar.extractall(tmp, members=members, filter="data")
@@ -89,7 +95,10 @@ def _configure(app, config) -> None:
 
 def _key(asset) -> tuple:
     attributes = getattr(asset, "attributes", {}) or {}
-    return (str(getattr(asset, "filename", asset) or ""), tuple(sorted(map(str, attributes.items()))))
+    return (
+        str(getattr(asset, "filename", asset) or ""),
+        tuple(sorted(map(str, attributes.items()))),
+    )
 
 
 def _dedupe_assets(app, pagename, templatename, context, doctree) -> None:
