@@ -49,6 +49,8 @@ PARAMS: dict[str, Param] = {
     "lr": Param(float, "Adam learning rate", 1e-8, 1.0),
     "train_limit": Param(int, "training images used (0: all)", 0, 10_000_000),
     "test_limit": Param(int, "test images evaluated (0: all)", 0, 10_000_000),
+    "n_values": Param(list, "dimensions n of the typical-set simulations", 1, 100_000, item=int),
+    "samples": Param(int, "draws per n in a simulation", 10, 1_000_000),
 }
 
 # SIZES[section][profile]: the values a profile gives to each sized parameter of a section.
@@ -91,6 +93,12 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
         ),
     },
     "appendix": {p: {} for p in PROFILES},  # book/appendix: runs nothing, reports run sizes
+}
+# Part I, Sec. III: the simulations, plus the Sec. IV models (same sizes, so the same cache entries)
+SIZES["azmoodeh_typical"] = {
+    "smoke": {**SIZES["azmoodeh"]["smoke"], "n_values": [10, 100, 1000], "samples": 200},
+    "quick": {**SIZES["azmoodeh"]["quick"], "n_values": [10, 100, 1000, 10_000], "samples": 1000},
+    "paper": {**SIZES["azmoodeh"]["paper"], "n_values": [10, 100, 1000, 10_000], "samples": 5000},
 }
 
 _COMMON = ("profile", "seed")  # parameters every chapter has, not sized by a profile
