@@ -130,3 +130,13 @@ def test_two_processes_train_one_entry_once():
     assert (trained["from_cache"], waited["from_cache"]) == (False, True)
     assert trained["pid"] == waited["pid"]  # both report the one process that trained
     assert waited["start"] < trained["end"]  # the two calls overlapped: the lock made one wait
+
+
+def test_mlp_fit_config_is_azmoodehs_model_and_zero_means_all_images():
+    config = cache.mlp_fit_config(20, posterior="isotropic", epochs=3, batch_size=256, lr=1e-4)
+    assert config.model == models.ModelConfig("mlp", 20, (256, 256), "isotropic", "bernoulli")
+    assert config.data.limit is None and config.train.epochs == 3 and config.train.lr == 1e-4
+    same = cache.mlp_fit_config(20, posterior="isotropic", epochs=3, batch_size=256, lr=1e-4)
+    assert cache.config_key(same) == cache.config_key(config)
+    assert cache.mlp_fit_config(20, posterior="isotropic", epochs=3, batch_size=256, lr=1e-4,
+                                train_limit=500).data.limit == 500  # fmt: skip

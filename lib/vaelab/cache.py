@@ -81,6 +81,22 @@ def load_data(config: DataConfig):
     return x, y
 
 
+def mlp_fit_config(latent_dim: int, *, posterior: str, epochs: int, batch_size: int, lr: float,
+                   train_limit: int = 0, seed: int = 0, name: str = "fashion-mnist",
+                   hidden: tuple[int, ...] = (256, 256)) -> FitConfig:  # fmt: skip
+    """The dense Bernoulli VAE of Azmoodeh et al. (two layers of 256) as a `FitConfig`.
+
+    One constructor for every chapter that trains it, so that equal sizes hit equal cache
+    entries. `train_limit=0` trains on every image.
+    """
+    return FitConfig(
+        data=DataConfig(name, "train", limit=train_limit or None),
+        model=models.ModelConfig("mlp", latent_dim, hidden, posterior, "bernoulli"),
+        train=TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr),
+        seed=seed,
+    )
+
+
 def fit(config: FitConfig, *, device: torch.device | None = None):
     """`(model, history)` for `config`: loaded from the cache, or trained and cached.
 
