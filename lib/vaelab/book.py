@@ -154,9 +154,10 @@ def section_of(path: Path) -> str:
     return found.pop()
 
 
-def parse_overrides(path: Path, pairs: list[tuple[str, str]]) -> dict:
-    """`-p NAME VALUE` pairs, checked against the chapter's parameters and `vaelab.profiles`."""
-    known = parameters(path)
+def parse_overrides(path: Path, pairs: list[tuple[str, str]], known: dict | None = None) -> dict:
+    """`-p NAME VALUE` pairs, checked against the chapter's parameters (`known`, else read from
+    `path`) and `vaelab.profiles`."""
+    known = parameters(path) if known is None else known
     out = {}
     for name, text in pairs:
         if name not in known:
@@ -246,10 +247,11 @@ def run_chapter(
 ) -> Executed:
     """`vaelab run`: one chapter, out of place (default `_build/runs/`), parameters validated."""
     chapter = find_chapter(name, root)
-    given = parse_overrides(root / chapter, list(pairs))
+    known = parameters(root / chapter)
+    given = parse_overrides(root / chapter, list(pairs), known)
     if profile is not None:
         given["profile"] = profiles.check("profile", profile)
-    default = parameters(root / chapter).get("profile", {}).get("default", "'quick'")
+    default = known.get("profile", {}).get("default", "'quick'")
     effective = given.get("profile") or os.environ.get(profiles.ENV) or ast.literal_eval(default)
     profiles.check("profile", effective)
     output = (output_dir or root / "_build" / "runs") / chapter
