@@ -53,6 +53,13 @@ PARAMS: dict[str, Param] = {
     "samples": Param(int, "draws per n in a simulation", 10, 1_000_000),
 }
 
+
+def _azmoodeh(*, epochs: int, lr: float, train_limit: int, test_limit: int) -> dict:
+    """Sizes of Azmoodeh's sweep: the paper's four dimensions and batch 256 in every profile."""
+    return dict(latent_dims=[2, 20, 200, 800], epochs=epochs, batch_size=256, lr=lr,
+                train_limit=train_limit, test_limit=test_limit)  # fmt: skip
+
+
 # SIZES[section][profile]: the values a profile gives to each sized parameter of a section.
 SIZES: dict[str, dict[str, dict[str, Any]]] = {
     "template": {  # book/template.ipynb: a tiny VAE, to show the pattern of a chapter
@@ -67,30 +74,9 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
         ),
     },
     "azmoodeh": {  # Part I; paper: Sec. IV, 100 epochs, batch 256, lr 1e-4, n in {2, 20, 200, 800}
-        "smoke": dict(
-            latent_dims=[2, 20, 200, 800],
-            epochs=1,
-            batch_size=256,
-            lr=1e-3,
-            train_limit=5000,
-            test_limit=1000,
-        ),
-        "quick": dict(
-            latent_dims=[2, 20, 200, 800],
-            epochs=10,
-            batch_size=256,
-            lr=1e-3,
-            train_limit=0,
-            test_limit=0,
-        ),
-        "paper": dict(
-            latent_dims=[2, 20, 200, 800],
-            epochs=100,
-            batch_size=256,
-            lr=1e-4,
-            train_limit=0,
-            test_limit=0,
-        ),
+        "smoke": _azmoodeh(epochs=1, lr=1e-3, train_limit=5000, test_limit=1000),
+        "quick": _azmoodeh(epochs=10, lr=1e-3, train_limit=0, test_limit=0),
+        "paper": _azmoodeh(epochs=100, lr=1e-4, train_limit=0, test_limit=0),
     },
     "appendix": {p: {} for p in PROFILES},  # book/appendix: runs nothing, reports run sizes
 }
