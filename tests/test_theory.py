@@ -73,3 +73,18 @@ def test_theorem3_holds_for_positive_entropy_and_fails_for_negative():
 def test_proof_bound_of_step_5_vanishes_only_when_h_exceeds_eps():
     assert theory.proof_log_bound(1000, h=0.5, eps=0.1) < theory.proof_log_bound(10, h=0.5, eps=0.1)
     assert theory.proof_log_bound(1000, h=-1.0, eps=0.1) > 100  # step (6) fails for h < eps
+
+
+def test_typicality_gap_prediction_is_the_mean_absolute_deviation_of_chi2():
+    # n = 2: chi2_2 is exponential with mean 2, whose mean absolute deviation is 4/e
+    assert theory.typicality_gap_prediction(2) == pytest.approx(4 / math.e / 4)
+    gen = np.random.default_rng(0)
+    for n in (20, 800):
+        draws = gen.chisquare(n, size=200_000)
+        mc = np.abs(draws - n).mean() / (2 * n)
+        assert theory.typicality_gap_prediction(n) == pytest.approx(mc, rel=0.01)
+    # large n: E|chi2_n - n| / (2n) -> sqrt(2n) sqrt(2/pi) / (2n) = 1/sqrt(pi n)
+    limit = 1 / math.sqrt(math.pi * 1e6)
+    assert theory.typicality_gap_prediction(10**6) == pytest.approx(limit, rel=1e-4)
+    with pytest.raises(ValueError, match="n must be a positive integer"):
+        theory.typicality_gap_prediction(0)

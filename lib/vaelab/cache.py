@@ -60,13 +60,18 @@ def cache_root() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "vaelab" / "runs"
 
 
-def config_key(config: FitConfig) -> str:
-    """The entry's name: a hash of the config, the concrete data set and the code version."""
+def config_key(config) -> str:
+    """The entry's name: a hash of a config (any dataclass with a `data` or `name` naming a data
+    set), the concrete data set behind that name and the code version."""
+    name = config.data.name if hasattr(config, "data") else config.name
     payload = {
+        "kind": type(config).__name__,
         "config": dataclasses.asdict(config),
-        "data": data.resolve(config.data.name),
+        "data": data.resolve(name),
         "code_version": CODE_VERSION,
     }
+    if payload["kind"] == "FitConfig":
+        del payload["kind"]  # keys of VAE entries predate other kinds of entry
     blob = json.dumps(payload, sort_keys=True, default=list).encode()
     return hashlib.sha256(blob).hexdigest()[:20]
 
@@ -105,19 +110,33 @@ def fit(config: FitConfig, *, device: torch.device | None = None):
     """
     dev = device or models.device()
     key = config_key(config)  # resolves the data set once (the MNIST probe is not free)
+
+    def make(entry: Path):
+        model, history = _train(config, key, dev)
+        _write_entry(entry, key, config, model, history)
+        return model, history
+
+    return load_or_make(key, lambda entry: _load_entry(entry, key, config, dev), make)
+
+
+def load_or_make(key: str, load, make):
+    """`load(entry)` if it finds a valid entry, else `make(entry)` under a file lock.
+
+    A second process asking for the same key waits for the first one's `make` and then loads.
+    Both callables return `(module, history)`; `history["run"]["from_cache"]` says which ran.
+    """
     entry = cache_root() / key
-    found = _load_entry(entry, key, config, dev)
+    found = load(entry)
     if found is not None:
         return found
     entry.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(entry) + ".lock"):
-        found = _load_entry(entry, key, config, dev)  # another process may have trained it
+        found = load(entry)  # another process may have made it
         if found is not None:
             return found
-        model, history = _train(config, key, dev)
-        _write_entry(entry, key, config, model, history)
+        module, history = make(entry)
     history["run"]["from_cache"] = False
-    return model, history
+    return module, history
 
 
 def _train(config: FitConfig, key: str, dev: torch.device):
@@ -135,10 +154,16 @@ def _train(config: FitConfig, key: str, dev: torch.device):
         device=dev,
         desc=f"{config.model.kind} n={config.model.latent_dim} {config.data.name}",
     )
-    history["run"] = {
+    history["run"] = run_info(key, config.data.name, time.perf_counter() - t0, dev)
+    return model, history
+
+
+def run_info(key: str, name: str, seconds: float, dev: torch.device) -> dict:
+    """Where and how an entry was trained; stored as `history["run"]`."""
+    return {
         "key": key,
-        "data": data.resolve(config.data.name),
-        "train_seconds": time.perf_counter() - t0,
+        "data": data.resolve(name),
+        "train_seconds": seconds,
         "torch_version": torch.__version__,
         "threads": torch.get_num_threads(),
         "device": str(dev),
@@ -146,14 +171,18 @@ def _train(config: FitConfig, key: str, dev: torch.device):
         "pid": os.getpid(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    return model, history
 
 
 def _write_entry(entry: Path, key: str, config: FitConfig, model, history: dict) -> None:
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    write_entry(entry, key, config, state, history)
+
+
+def write_entry(entry: Path, key: str, config, state: dict, history: dict) -> None:
+    """Store weights (`safetensors`) and `meta.json` (config, history, checksum) atomically."""
     if entry.exists():
         shutil.rmtree(entry)  # a corrupt or partial entry
     entry.mkdir(parents=True)
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     weights = entry / "weights.safetensors"
     _atomic_write(weights, lambda tmp: save_file(state, tmp))
     meta = {
@@ -167,7 +196,9 @@ def _write_entry(entry: Path, key: str, config: FitConfig, model, history: dict)
     _atomic_write(entry / "meta.json", lambda tmp: Path(tmp).write_text(text))
 
 
-def _load_entry(entry: Path, key: str, config: FitConfig, dev: torch.device):
+def read_entry(entry: Path, key: str, build):
+    """`(module, history)` from an entry, `build()` giving the empty module; None when the entry
+    is missing, and None with a warning when it is damaged (the caller then trains again)."""
     meta_path, weights = entry / "meta.json", entry / "weights.safetensors"
     if not meta_path.exists():
         return None
@@ -175,13 +206,21 @@ def _load_entry(entry: Path, key: str, config: FitConfig, dev: torch.device):
         meta = json.loads(meta_path.read_text())
         if meta["key"] != key or meta["weights_sha256"] != _sha256(weights):
             raise ValueError("key or weights checksum does not match")
-        model = models.build(config.model)
-        model.load_state_dict(load_file(str(weights), device="cpu"), strict=True)
+        module = build()
+        module.load_state_dict(load_file(str(weights), device="cpu"), strict=True)
         history = meta["history"]
         history["run"]["from_cache"] = True
     except Exception as e:  # any damage means: train again
         warnings.warn(f"corrupt cache entry {entry} ({e!r}); retraining", stacklevel=3)
         return None
+    return module, history
+
+
+def _load_entry(entry: Path, key: str, config: FitConfig, dev: torch.device):
+    found = read_entry(entry, key, lambda: models.build(config.model))
+    if found is None:
+        return None
+    model, history = found
     return model.to(dev).eval(), history
 
 

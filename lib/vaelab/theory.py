@@ -112,3 +112,17 @@ def proof_log_bound(n: int, *, h: float, eps: float) -> float:
     It tends to -inf (the bound vanishes, step (6)) only when h > eps; for h < eps it grows.
     """
     return -n * (h - eps) + math.log(-math.expm1(-2 * n * eps))
+
+
+def typicality_gap_prediction(n: int) -> float:
+    """E|−(1/n) log q(z) − h̄| for z ~ q = any Gaussian on Rⁿ, in nats per unit.
+
+    The gap is (χ²ₙ − n) / (2n) whatever the mean and covariance, so its expected size is the
+    mean absolute deviation of χ²ₙ (a Gamma(n/2, 2): 4 (n/2)^{n/2} e^{−n/2} / Γ(n/2)) over 2n.
+    It falls like 1/√(πn): a property of n alone, not of the model.
+    """
+    if not isinstance(n, int) or isinstance(n, bool) or n <= 0:
+        raise ValueError(f"n must be a positive integer, got {n!r}")
+    k = n / 2
+    log_mad = math.log(4) + k * math.log(k) - k - math.lgamma(k)
+    return math.exp(log_mad) / (2 * n)

@@ -82,7 +82,7 @@ def train(
     history = _empty_history(hooks)
     _run_hooks(hooks, model, 0, history)
     step = 0
-    bar = _progress(config.epochs * steps_per_epoch, desc)
+    bar = progress_bar(config.epochs * steps_per_epoch, desc)
     for epoch in range(1, config.epochs + 1):
         t0 = time.perf_counter()
         sums = _EpochSums(model.latent_dim, dev)
@@ -197,7 +197,7 @@ def probe_hooks(config: TrainConfig, x: torch.Tensor) -> dict:
     return hooks
 
 
-def _progress(total: int, desc: str):
+def progress_bar(total: int, desc: str):
     """A tqdm bar: a widget in a Jupyter kernel that has ipywidgets, text on stderr otherwise."""
     from tqdm import tqdm
 
