@@ -69,3 +69,20 @@ def test_evaluate_reports_nats_and_bits():
     assert out["elbo"] == pytest.approx(-(out["rate"] + out["distortion"]), rel=1e-5)
     assert out["elbo_bpd"] == pytest.approx(out["elbo"] / (784 * math.log(2)))
     assert model.training  # restored
+
+
+def test_iwae_curve_means_per_k_repeat_with_the_seed_and_equal_log_px_at_the_exact_posterior():
+    from vaelab import linear
+
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand(40, 1, 28, 28, generator=gen)
+    x[:, :, :14] *= 0.1  # some structure, so the fit has distinct principal axes
+    ppca = linear.fit(x, 3)
+    curve = elbo.iwae_curve(linear.LinearVAE(ppca), x, [1, 5, 50], seed=0, batch_size=16)
+    assert list(curve) == [1, 5, 50]
+    log_px = linear.log_marginal(ppca, x).mean().item()
+    assert all(v == pytest.approx(log_px, abs=1e-6) for v in curve.values())
+    vae = models.MLPVAE(4, (32,))
+    first = elbo.iwae_curve(vae, x, [1, 100], seed=3)
+    assert first == elbo.iwae_curve(vae, x, [1, 100], seed=3)
+    assert first[100] > first[1]

@@ -77,3 +77,59 @@ def test_entropy_figure_marks_the_critical_variance_and_the_models():
     assert ax.get_lines()[1].get_xdata()[0] == pytest.approx(
         1 / (2 * 3.141592653589793 * 2.718281828459045)
     )
+
+
+def test_rate_distortion_stacks_the_two_terms_per_dimension():
+    rows = [{"latent_dim": 2, "rate": 10.0, "distortion": 300.0},
+            {"latent_dim": 20, "rate": 25.0, "distortion": 250.0}]  # fmt: skip
+    ax = plots.rate_distortion(rows).axes[0]
+    heights = [p.get_height() for p in ax.patches]
+    assert heights == [10.0, 25.0, 300.0, 250.0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["2", "20"]
+
+
+def test_iwae_gaps_plot_one_line_per_model_against_k():
+    fig = plots.iwae_gaps({"n = 2": {1: 0.0, 10: 1.5}, "n = 20": {1: 0.0, 10: 3.0}})
+    lines = fig.axes[0].get_lines()
+    assert [ln.get_label() for ln in lines] == ["n = 2", "n = 20"]
+    assert list(lines[1].get_xdata()) == [1, 10] and list(lines[1].get_ydata()) == [0.0, 3.0]
+
+
+def test_identity_check_puts_each_image_on_the_diagonal():
+    gap, kl = torch.tensor([0.1, 0.5, 2.0]), torch.tensor([0.1, 0.5, 2.0])
+    ax = plots.identity_check(gap, kl).axes[0]
+    assert list(ax.collections[0].get_offsets()[:, 1]) == pytest.approx([0.1, 0.5, 2.0])
+
+
+def test_latent_scatter_colours_by_class():
+    mu = torch.randn(30, 2)
+    labels = torch.arange(30) % 3
+    ax = plots.latent_scatter(mu, labels, ["a", "b", "c"]).axes[0]
+    assert len(ax.collections) == 3
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b", "c"]
+    with pytest.raises(ValueError, match="2-D latent means"):
+        plots.latent_scatter(torch.randn(5, 3), labels[:5], ["a"])
+
+
+def test_image_rows_one_row_per_label():
+    fig = plots.image_rows({"data": torch.rand(4, 1, 28, 28), "n = 2": torch.rand(4, 1, 28, 28)})
+    assert [ax.get_ylabel() for ax in fig.axes] == ["data", "n = 2"]
+
+
+def test_typicality_gap_plots_measured_means_and_the_chi2_prediction():
+    per_unit = {2: (0.4, 0.01), 20: (0.12, 0.0)}
+    relative = {2: (50.0, 5.0), 20: (40.0, 1.0)}
+    fig = plots.typicality_gap(per_unit, relative, prediction={2: 0.37, 20: 0.125})
+    left = fig.axes[0]
+    labels = [ln.get_label() for ln in left.get_lines()]
+    assert "chi2 prediction" in labels
+    pred = left.get_lines()[labels.index("chi2 prediction")]
+    assert list(pred.get_ydata()) == [0.37, 0.125]
+
+
+def test_sweep_metrics_one_panel_per_metric_with_error_bars():
+    summary = {"fid": {2: (10.0, 1.0), 20: (8.0, 0.5)}, "class_entropy": {2: (3.0, 0.1)}}
+    fig = plots.sweep_metrics(summary, labels={"fid": "FID", "class_entropy": "bits"})
+    assert [ax.get_ylabel() for ax in fig.axes] == ["FID", "bits"]
+    _, caps, (bars,) = fig.axes[0].containers[0]
+    assert len(bars.get_segments()) == 2

@@ -114,3 +114,21 @@ def test_table_lists_every_profile_value():
         100,
         profiles.SIZES["azmoodeh"]["smoke"]["epochs"],
     )
+
+
+def test_part_one_sections_share_the_model_sizes():
+    for section in ("azmoodeh_code", "azmoodeh_typical", "azmoodeh_sweep"):
+        for p in profiles.PROFILES:
+            sizes = profiles.SIZES[section][p]
+            assert {k: sizes[k] for k in profiles.SIZES["azmoodeh"][p]} == profiles.SIZES[
+                "azmoodeh"
+            ][p], (section, p)
+    paper = profiles.resolve("paper", section="azmoodeh_sweep")
+    assert (
+        len(paper.seeds) >= 3 and paper.generated == 10_000
+    )  # the issue: >= 3 seeds, 10,000 samples
+    assert profiles.resolve("paper", section="azmoodeh_code").ppca_dims == [2, 20, 200]
+    with pytest.raises(ValueError, match="ppca_dims\\[0\\] = 784 is out of range"):
+        profiles.resolve("smoke", section="azmoodeh_code", ppca_dims=[784])
+    with pytest.raises(ValueError, match="seeds must not be empty"):
+        profiles.resolve("smoke", section="azmoodeh_sweep", seeds=[])

@@ -77,3 +77,10 @@ def fmnist_small():
 
     x, y = data.load("fashion-mnist", "test", quiet=True)
     return x[:500], y[:500]
+
+
+def test_by_dimension_gives_mean_and_sd_over_seeds():
+    rows = [{"latent_dim": 2, "seed": 0, "fid": 1.0}, {"latent_dim": 2, "seed": 1, "fid": 3.0},
+            {"latent_dim": 20, "seed": 0, "fid": 5.0}]  # fmt: skip
+    summary = quality.by_dimension(rows, "fid")
+    assert summary == {2: (2.0, pytest.approx(math.sqrt(2))), 20: (5.0, 0.0)}

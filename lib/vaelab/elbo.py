@@ -126,3 +126,26 @@ def evaluate(model, x: torch.Tensor, *, batch_size: int = 1000, sample: bool = T
     dims = x[0].numel()
     out.update({f"{key}_bpd": bits_per_dim(value, dims) for key, value in list(out.items())})
     return out
+
+
+@torch.no_grad()
+def iwae_curve(model, x: torch.Tensor, ks, *, seed: int = 0, batch_size: int = 100) -> dict:
+    """Mean IWAE bound over the images `x` for each k in `ks`: `{k: nats per image}`.
+
+    k = 1 is an unbiased one-sample ELBO estimate, so `curve[k] − curve[1]` estimates
+    E[IWAE_k] − ELBO, a lower bound on E KL(q(z|x) ‖ p(z|x)) that rises to it as k grows. The
+    noise is drawn under `seed` (the global generator is left as it was).
+    """
+    was_training = model.training
+    model.eval()
+    dev = next(iter(model.state_dict().values())).device  # parameters or, if none, buffers
+    out = {}
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        for k in ks:
+            total = 0.0
+            for start in range(0, len(x), batch_size):
+                total += iwae_bound(model, x[start : start + batch_size].to(dev), k).sum().item()
+            out[k] = total / len(x)
+    model.train(was_training)
+    return out

@@ -112,3 +112,97 @@ def entropy_vs_variance(sigma2_by_label: dict[str, float]):
            title="the sign of h: where trained posteriors sit")  # fmt: skip
     ax.legend(fontsize="small", loc="upper left")
     return fig
+
+
+def rate_distortion(rows: list[dict], *, unit: str = "nats"):
+    """−ELBO per image split into rate (KL) and distortion, stacked, one bar per dimension."""
+    names = [str(r["latent_dim"]) for r in rows]
+    rate = [r["rate"] for r in rows]
+    fig, ax = plt.subplots(figsize=(6, 3.4), layout="constrained")
+    ax.bar(names, rate, label="rate: KL(q(z|x) || p(z))")
+    ax.bar(names, [r["distortion"] for r in rows], bottom=rate, label="distortion: -E log p(x|z)")
+    ax.set(xlabel="latent dimension n", ylabel=f"{unit} per test image",
+           title="the code's rate, -ELBO = rate + distortion")  # fmt: skip
+    ax.legend(fontsize="small", loc="lower right")
+    return fig
+
+
+def iwae_gaps(gaps_by_label: dict[str, dict[int, float]]):
+    """IWAE_k − ELBO against k, one line per model: a lower bound on E KL(q(z|x) || p(z|x))."""
+    fig, ax = plt.subplots(figsize=(6, 3.4), layout="constrained")
+    for label, gaps in gaps_by_label.items():
+        ax.plot(list(gaps), list(gaps.values()), marker="o", label=label)
+    ax.set(xscale="log", xlabel="importance samples k", ylabel="IWAE_k - ELBO (nats per image)",
+           title="how far the ELBO sits below log p(x), at least")  # fmt: skip
+    ax.legend(fontsize="small")
+    return fig
+
+
+def identity_check(gap: torch.Tensor, kl: torch.Tensor):
+    """Per image: log p(x) − ELBO(q) against KL(q || p(z|x)), both closed form, on y = x."""
+    fig, ax = plt.subplots(figsize=(4.2, 3.8), layout="constrained")
+    ax.scatter(kl.numpy(), gap.numpy(), s=8, alpha=0.6)
+    top = float(max(kl.max(), gap.max()))
+    ax.plot([0, top], [0, top], "k--", lw=1, label="y = x")
+    ax.set(xlabel="KL(q(z|x) || p(z|x))  (nats)", ylabel="log p(x) - ELBO(q)  (nats)",
+           title="probabilistic PCA, diagonal q")  # fmt: skip
+    ax.legend(fontsize="small")
+    return fig
+
+
+def latent_scatter(mu: torch.Tensor, labels: torch.Tensor, class_names: list[str]):
+    """Azmoodeh's Fig. 2: 2-D posterior means of images, one colour per class."""
+    if mu.dim() != 2 or mu.shape[1] != 2:
+        raise ValueError(f"expected 2-D latent means of shape (N, 2), got {tuple(mu.shape)}")
+    fig, ax = plt.subplots(figsize=(6.4, 5), layout="constrained")
+    palette = sns.color_palette("tab10", len(class_names))
+    for c, name in enumerate(class_names):
+        pts = mu[labels == c].numpy()
+        ax.scatter(pts[:, 0], pts[:, 1], s=3, alpha=0.5, color=palette[c], label=name)
+    ax.set(xlabel="mu_1", ylabel="mu_2", title="posterior means, n = 2")
+    ax.legend(markerscale=4, fontsize="small", loc="center left", bbox_to_anchor=(1, 0.5))
+    return fig
+
+
+def image_rows(images_by_label: dict[str, torch.Tensor], *, ncol: int = 10):
+    """One row of images per label (samples or reconstructions per model), labelled on the left."""
+    rows = len(images_by_label)
+    fig, axes = plt.subplots(rows, 1, figsize=(0.6 * ncol + 0.8, 0.7 * rows),
+                             layout="constrained", squeeze=False)  # fmt: skip
+    for ax, (label, x) in zip(axes[:, 0], images_by_label.items(), strict=True):
+        ax.imshow(image_grid(x[:ncol], ncol=ncol), cmap="gray", vmin=0, vmax=1)
+        ax.set(xticks=[], yticks=[])
+        ax.set_ylabel(label, rotation=0, ha="right", va="center")
+    return fig
+
+
+def _errorbar(ax, summary: dict, **kwargs):
+    n = list(summary)
+    return ax.errorbar(n, [m for m, _ in summary.values()], yerr=[s for _, s in summary.values()],
+                       marker="o", capsize=3, **kwargs)  # fmt: skip
+
+
+def typicality_gap(per_unit: dict, relative: dict, *, prediction: dict[int, float]):
+    """Fig. 3 twice: the per-unit gap (mean ± sd over seeds) with its χ² prediction, and the
+    paper's relative gap in % of |h|. Summaries map n to (mean, sd)."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.4), layout="constrained")
+    _errorbar(left, per_unit, label="measured")
+    left.plot(list(prediction), list(prediction.values()), "k--", lw=1, label="chi2 prediction")
+    left.set(xscale="log", yscale="log", xlabel="latent dimension n",
+             ylabel="E|-log q(z|x)/n - h|  (nats/unit)",
+             title="per-unit gap: set by n alone")  # fmt: skip
+    left.legend(fontsize="small")
+    _errorbar(right, relative, color="C1")
+    right.set(xscale="log", yscale="log", xlabel="latent dimension n",
+              ylabel="E|gap| / |h|  (%)", title="the paper's relative gap")  # fmt: skip
+    return fig
+
+
+def sweep_metrics(summary: dict[str, dict], *, labels: dict[str, str]):
+    """One panel per metric against n (log axis): mean ± sd over seeds. `summary[metric][n]`."""
+    fig, axes = plt.subplots(1, len(summary), figsize=(3.3 * len(summary), 3.2),
+                             layout="constrained", squeeze=False)  # fmt: skip
+    for ax, (metric, by_n) in zip(axes[0], summary.items(), strict=True):
+        _errorbar(ax, by_n)
+        ax.set(xscale="log", xlabel="latent dimension n", ylabel=labels.get(metric, metric))
+    return fig

@@ -51,6 +51,16 @@ PARAMS: dict[str, Param] = {
     "test_limit": Param(int, "test images evaluated (0: all)", 0, 10_000_000),
     "n_values": Param(list, "dimensions n of the typical-set simulations", 1, 100_000, item=int),
     "samples": Param(int, "draws per n in a simulation", 10, 1_000_000),
+    "seeds": Param(
+        list, "seeds of the models trained at each size (one fit per seed)", 0, 2**31 - 1, item=int
+    ),  # fmt: skip
+    "generated": Param(int, "images generated per model for FID and class entropy", 10, 1_000_000),
+    "classifier_epochs": Param(
+        int, "epochs of the feature classifier (FID, class entropy)", 1, 1000
+    ),
+    "iwae_k": Param(list, "importance samples of the IWAE bounds", 1, 100_000, item=int),
+    "iwae_images": Param(int, "test images the IWAE bounds are computed on", 1, 10_000),
+    "ppca_dims": Param(list, "latent dimensions of the probabilistic PCA check", 1, 783, item=int),
 }
 
 
@@ -86,6 +96,25 @@ SIZES["azmoodeh_typical"] = {
     "quick": {**SIZES["azmoodeh"]["quick"], "n_values": [10, 100, 1000, 10_000], "samples": 1000},
     "paper": {**SIZES["azmoodeh"]["paper"], "n_values": [10, 100, 1000, 10_000], "samples": 5000},
 }
+
+# Part I, Sec. II: rate and distortion of the same models, IWAE gaps, the closed-form PPCA check
+SIZES["azmoodeh_code"] = {
+    "smoke": {**SIZES["azmoodeh"]["smoke"], "iwae_k": [1, 10, 100], "iwae_images": 100,
+              "ppca_dims": [2, 20]},
+    "quick": {**SIZES["azmoodeh"]["quick"], "iwae_k": [1, 10, 100, 1000], "iwae_images": 300,
+              "ppca_dims": [2, 20, 200]},
+    "paper": {**SIZES["azmoodeh"]["paper"], "iwae_k": [1, 10, 100, 1000], "iwae_images": 1000,
+              "ppca_dims": [2, 20, 200]},
+}  # fmt: skip
+# Part I, Sec. IV: the sweep over seeds, and the classifier behind FID and class entropy
+SIZES["azmoodeh_sweep"] = {
+    "smoke": {**SIZES["azmoodeh"]["smoke"], "seeds": [0], "generated": 1000,
+              "classifier_epochs": 1},
+    "quick": {**SIZES["azmoodeh"]["quick"], "seeds": [0, 1], "generated": 10_000,
+              "classifier_epochs": 2},
+    "paper": {**SIZES["azmoodeh"]["paper"], "seeds": [0, 1, 2], "generated": 10_000,
+              "classifier_epochs": 5},
+}  # fmt: skip
 
 _COMMON = ("profile", "seed")  # parameters every chapter has, not sized by a profile
 

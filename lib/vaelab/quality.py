@@ -194,3 +194,18 @@ def dimension_report(vae, x_test, classifier, reference, *, samples: int, seed: 
         "relative_gap_percent": gap.mean_abs_relative_percent,
         "median_sigma2": logvar.exp().median().item(),
     }
+
+
+def by_dimension(rows: list[dict], key: str) -> dict[int, tuple[float, float]]:
+    """`{latent_dim: (mean, sd)}` of `row[key]` over the rows (seeds) of each dimension.
+
+    The sd is the sample standard deviation (n − 1), 0 for a single seed.
+    """
+    values: dict[int, list[float]] = {}
+    for row in rows:
+        values.setdefault(row["latent_dim"], []).append(float(row[key]))
+    out = {}
+    for n, v in values.items():
+        t = torch.tensor(v, dtype=torch.float64)
+        out[n] = (t.mean().item(), t.std().item() if len(v) > 1 else 0.0)
+    return out
