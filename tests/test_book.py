@@ -1,6 +1,7 @@
 """book and the `vaelab run|book|publish` commands, on a two-chapter book made in a temp folder."""
 
 import json
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -199,3 +200,20 @@ def test_record_times_merges_profiles(tmp_path):
     table = json.loads(path.read_text())
     assert table["paper"] == {"a.ipynb": {"seconds": 9.0}}
     assert table["quick"]["b.ipynb"]["seconds"] == 1.2
+
+
+def test_execute_reports_the_models_a_chapter_trained_and_loaded(tiny_book, tmp_path):
+    fits = (
+        "from vaelab import cache, data, models\n"
+        "c = cache.FitConfig(data=cache.DataConfig('tiles', tiles=data.TilesSpec(n=256)),"
+        " model=models.ModelConfig(latent_dim=2, hidden=(8,)),"
+        " train=cache.TrainConfig(epochs=1, batch_size=128))\n"
+        "cache.fit(c); cache.fit(c)"
+    )
+    nbformat.write(_notebook(BODY, fits), tiny_book / "book/part/01_ok.ipynb")
+    done = book.execute(tiny_book, Path("book/part/01_ok.ipynb"), tmp_path / "out.ipynb",
+                        profile="smoke", progress=False)  # fmt: skip
+    assert (done.trained, done.loaded) == (1, 1) and done.train_seconds > 0
+    book.record_times(tmp_path / "t.json", [done])
+    row = json.loads((tmp_path / "t.json").read_text())["smoke"]["book/part/01_ok.ipynb"]
+    assert (row["models_trained"], row["models_loaded"]) == (1, 1)

@@ -140,3 +140,24 @@ def test_mlp_fit_config_is_azmoodehs_model_and_zero_means_all_images():
     assert cache.config_key(same) == cache.config_key(config)
     assert cache.mlp_fit_config(20, posterior="isotropic", epochs=3, batch_size=256, lr=1e-4,
                                 train_limit=500).data.limit == 500  # fmt: skip
+
+
+def test_every_entry_used_is_logged_when_asked(tmp_path, monkeypatch):
+    log = tmp_path / "used.jsonl"
+    monkeypatch.setenv(cache.LOG_ENV, str(log))
+    cache.fit(TINY)
+    cache.fit(TINY)
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [r["from_cache"] for r in lines] == [False, True]
+    assert lines[0]["key"] == lines[1]["key"] == cache.config_key(TINY)
+    assert lines[0]["train_seconds"] == lines[1]["train_seconds"] > 0
+    assert cache.usage(log) == {
+        "trained": 1,
+        "loaded": 1,
+        "train_seconds": lines[0]["train_seconds"],
+    }
+    assert cache.usage(tmp_path / "missing.jsonl") == {
+        "trained": 0,
+        "loaded": 0,
+        "train_seconds": 0.0,
+    }

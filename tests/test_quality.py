@@ -84,3 +84,8 @@ def test_by_dimension_gives_mean_and_sd_over_seeds():
             {"latent_dim": 20, "seed": 0, "fid": 5.0}]  # fmt: skip
     summary = quality.by_dimension(rows, "fid")
     assert summary == {2: (2.0, pytest.approx(math.sqrt(2))), 20: (5.0, 0.0)}
+
+
+def test_rises_with_n_compares_means_in_order_of_dimension():
+    assert quality.rises_with_n({20: (2.0, 0.1), 2: (1.0, 0.1), 200: (3.0, 0.0)})
+    assert not quality.rises_with_n({2: (1.0, 0.0), 20: (0.5, 0.0), 200: (3.0, 0.0)})

@@ -61,6 +61,9 @@ class Executed:
     output: Path  # the executed notebook
     profile: str
     seconds: float
+    trained: int = 0  # models it trained (cache entries made)
+    loaded: int = 0  # models it loaded from the training cache
+    train_seconds: float = 0.0  # training time of every model it used, when they were trained
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -199,10 +202,14 @@ def execute(
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    from . import cache  # torch: imported only when a chapter runs
+
     profiles.check("profile", profile)
     output.parent.mkdir(parents=True, exist_ok=True)
+    log = output.with_name(output.name + ".cache.jsonl")
+    log.unlink(missing_ok=True)
     start = time.perf_counter()
-    with _environment(**{profiles.ENV: profile, "VAELAB_PROGRESS": "0"}):
+    with _environment(**{profiles.ENV: profile, "VAELAB_PROGRESS": "0", cache.LOG_ENV: str(log)}):
         try:
             papermill.execute_notebook(
                 str(root / chapter),
@@ -224,7 +231,11 @@ def execute(
             ) from None
     seconds = time.perf_counter() - start
     nbformat.write(strip(nbformat.read(output, as_version=4)), output)
-    return Executed(chapter=chapter, output=output, profile=profile, seconds=seconds)
+    used = cache.usage(log)
+    log.unlink(missing_ok=True)
+    return Executed(chapter=chapter, output=output, profile=profile, seconds=seconds,
+                    trained=used["trained"], loaded=used["loaded"],
+                    train_seconds=used["train_seconds"])  # fmt: skip
 
 
 def strip(nb):
@@ -301,6 +312,9 @@ def record_times(path: Path, runs: list[Executed], *, base: Path | None = None) 
     for r in runs:
         table.setdefault(r.profile, {})[str(r.chapter)] = {
             "seconds": round(r.seconds, 1),
+            "models_trained": r.trained,
+            "models_loaded": r.loaded,
+            "train_seconds_of_models": round(r.train_seconds, 1),
             "date": time.strftime("%Y-%m-%d"),
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
             f"{torch.get_num_threads()} threads",

@@ -31,6 +31,8 @@ from .train import TrainConfig, probe_hooks, train
 
 # Bump when a change to the code alters what a config trains into; old entries then miss.
 CODE_VERSION = "1"
+# When set, every entry a process uses is appended to this JSON-lines file (see `usage`).
+LOG_ENV = "VAELAB_CACHE_LOG"
 
 
 @dataclass(frozen=True)
@@ -127,16 +129,37 @@ def load_or_make(key: str, load, make):
     """
     entry = cache_root() / key
     found = load(entry)
-    if found is not None:
-        return found
-    entry.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(entry) + ".lock"):
-        found = load(entry)  # another process may have made it
-        if found is not None:
-            return found
-        module, history = make(entry)
-    history["run"]["from_cache"] = False
-    return module, history
+    if found is None:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(entry) + ".lock"):
+            found = load(entry)  # another process may have made it
+            if found is None:
+                found = make(entry)
+                found[1]["run"]["from_cache"] = False
+    _log_use(key, found[1]["run"])
+    return found
+
+
+def _log_use(key: str, run: dict) -> None:
+    path = os.environ.get(LOG_ENV)
+    if path:
+        line = {"key": key, "from_cache": run["from_cache"], "train_seconds": run["train_seconds"]}
+        with open(path, "a") as f:
+            f.write(json.dumps(line) + "\n")
+
+
+def usage(log: Path) -> dict:
+    """Summary of a `LOG_ENV` file: entries trained, entries loaded, and the training seconds of
+    all of them (what the same run would add with an empty cache)."""
+    lines = (
+        [json.loads(t) for t in Path(log).read_text().splitlines()] if Path(log).exists() else []
+    )
+    first = {r["key"]: r for r in reversed(lines)}  # each entry once
+    return {
+        "trained": sum(not r["from_cache"] for r in lines),
+        "loaded": sum(r["from_cache"] for r in lines),
+        "train_seconds": sum(r["train_seconds"] for r in first.values()),
+    }
 
 
 def _train(config: FitConfig, key: str, dev: torch.device):

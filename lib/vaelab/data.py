@@ -31,6 +31,9 @@ import torch
 
 NAMES = ("fashion-mnist", "mnist", "mnist-5k", "tiles")
 SPLITS = ("train", "test")
+# Fashion-MNIST's labels 0..9 (Xiao et al. 2017)
+FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                   "Sneaker", "Bag", "Ankle boot")  # fmt: skip
 
 # SHA-256 of the decompressed IDX files (identical for Debian's and upstream's archives).
 SHA256 = {

@@ -209,3 +209,9 @@ def by_dimension(rows: list[dict], key: str) -> dict[int, tuple[float, float]]:
         t = torch.tensor(v, dtype=torch.float64)
         out[n] = (t.mean().item(), t.std().item() if len(v) > 1 else 0.0)
     return out
+
+
+def rises_with_n(summary: dict[int, tuple[float, float]]) -> bool:
+    """Whether the mean of a `by_dimension` summary increases at every step of n."""
+    means = [summary[n][0] for n in sorted(summary)]
+    return all(a < b for a, b in zip(means, means[1:], strict=False))
