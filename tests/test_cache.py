@@ -151,11 +151,11 @@ def test_every_entry_used_is_logged_when_asked(tmp_path, monkeypatch):
     assert [r["from_cache"] for r in lines] == [False, True]
     assert lines[0]["key"] == lines[1]["key"] == cache.config_key(TINY)
     assert lines[0]["train_seconds"] == lines[1]["train_seconds"] > 0
-    assert cache.usage(log) == {
-        "trained": 1,
-        "loaded": 1,
-        "train_seconds": lines[0]["train_seconds"],
-    }
+    seconds = lines[0]["train_seconds"]
+    assert cache.usage(log) == {"trained": 1, "loaded": 0, "train_seconds": seconds}
+    log.unlink()
+    cache.fit(TINY)
+    assert cache.usage(log) == {"trained": 0, "loaded": 1, "train_seconds": seconds}
     assert cache.usage(tmp_path / "missing.jsonl") == {
         "trained": 0,
         "loaded": 0,

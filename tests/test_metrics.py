@@ -56,3 +56,14 @@ def test_typicality_gap_follows_chi_square_whatever_the_posterior(n):
     torch.testing.assert_close(gap.entropy_per_unit, expected_h)
     torch.testing.assert_close(gap.relative_percent, 100 * gap.per_unit / expected_h.abs())
     assert gap.mean_abs_per_unit == pytest.approx(gap.per_unit.abs().mean().item())
+
+
+def test_knn_accuracy_leaves_each_point_out():
+    z = torch.tensor([[0.0, 0.0], [0.1, 0.0], [0.0, 0.1], [5.0, 5.0], [5.1, 5.0], [5.0, 5.1]])
+    labels = torch.tensor([0, 0, 0, 1, 1, 1])
+    assert metrics.knn_accuracy(z, labels, k=2) == 1.0
+    mixed = torch.tensor([0, 1, 0, 1, 0, 1])
+    assert metrics.knn_accuracy(z, mixed, k=1, chunk=2) == metrics.knn_accuracy(z, mixed, k=1)
+    assert metrics.knn_accuracy(z, mixed, k=1) <= 0.5
+    with pytest.raises(ValueError, match="k must be between 1 and 5"):
+        metrics.knn_accuracy(z, labels, k=6)

@@ -86,6 +86,7 @@ def test_by_dimension_gives_mean_and_sd_over_seeds():
     assert summary == {2: (2.0, pytest.approx(math.sqrt(2))), 20: (5.0, 0.0)}
 
 
-def test_rises_with_n_compares_means_in_order_of_dimension():
-    assert quality.rises_with_n({20: (2.0, 0.1), 2: (1.0, 0.1), 200: (3.0, 0.0)})
-    assert not quality.rises_with_n({2: (1.0, 0.0), 20: (0.5, 0.0), 200: (3.0, 0.0)})
+def test_trend_names_the_direction_in_order_of_dimension():
+    assert quality.trend({20: (2.0, 0.1), 2: (1.0, 0.1), 200: (3.0, 0.0)}) == "rises at every step"
+    assert quality.trend({2: (3.0, 0.0), 20: (2.0, 0.0)}) == "falls at every step"
+    assert quality.trend({2: (1.0, 0.0), 20: (0.5, 0.0), 200: (3.0, 0.0)}) == "is not monotone"

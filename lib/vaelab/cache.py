@@ -149,16 +149,17 @@ def _log_use(key: str, run: dict) -> None:
 
 
 def usage(log: Path) -> dict:
-    """Summary of a `LOG_ENV` file: entries trained, entries loaded, and the training seconds of
-    all of them (what the same run would add with an empty cache)."""
+    """Summary of a `LOG_ENV` file, counting each entry once: entries trained, entries only
+    loaded, and the training seconds of all of them (what an empty cache would add)."""
     lines = (
         [json.loads(t) for t in Path(log).read_text().splitlines()] if Path(log).exists() else []
     )
-    first = {r["key"]: r for r in reversed(lines)}  # each entry once
+    trained = {r["key"] for r in lines if not r["from_cache"]}
+    seconds = {r["key"]: r["train_seconds"] for r in lines}
     return {
-        "trained": sum(not r["from_cache"] for r in lines),
-        "loaded": sum(r["from_cache"] for r in lines),
-        "train_seconds": sum(r["train_seconds"] for r in first.values()),
+        "trained": len(trained),
+        "loaded": len(seconds.keys() - trained),
+        "train_seconds": sum(seconds.values()),
     }
 
 

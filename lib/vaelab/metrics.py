@@ -103,3 +103,23 @@ def typicality_gap(model, x: torch.Tensor, *, seed: int = 0) -> TypicalityGap:
     entropy = (0.5 * (logvar + math.log(2 * math.pi * math.e))).mean(1)
     gap = code_length - entropy
     return TypicalityGap(gap, 100.0 * gap / entropy.abs(), entropy)
+
+
+@torch.no_grad()
+def knn_accuracy(z: torch.Tensor, labels: torch.Tensor, *, k: int = 10, chunk: int = 1000) -> float:
+    """Leave-one-out k-nearest-neighbour accuracy of `labels` from the points `z` (N, d).
+
+    How well classes separate in a latent space (chance: the largest class's share); ties in
+    the vote go to the smallest label. Distances are computed `chunk` rows at a time.
+    """
+    if not 1 <= k < len(z):
+        raise ValueError(f"k must be between 1 and {len(z) - 1}, got {k}")
+    z, labels = z.double(), labels.long()
+    correct = 0
+    for start in range(0, len(z), chunk):
+        d = torch.cdist(z[start : start + chunk], z)  # (chunk, N)
+        d[torch.arange(len(d)), torch.arange(start, start + len(d))] = float("inf")
+        votes = labels[d.topk(k, largest=False).indices]  # (chunk, k)
+        counts = torch.nn.functional.one_hot(votes, int(labels.max()) + 1).sum(1)
+        correct += (counts.argmax(1) == labels[start : start + chunk]).sum().item()
+    return correct / len(z)

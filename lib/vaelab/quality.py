@@ -211,7 +211,12 @@ def by_dimension(rows: list[dict], key: str) -> dict[int, tuple[float, float]]:
     return out
 
 
-def rises_with_n(summary: dict[int, tuple[float, float]]) -> bool:
-    """Whether the mean of a `by_dimension` summary increases at every step of n."""
+def trend(summary: dict[int, tuple[float, float]]) -> str:
+    """How the means of a `by_dimension` summary move as n grows, in words."""
     means = [summary[n][0] for n in sorted(summary)]
-    return all(a < b for a, b in zip(means, means[1:], strict=False))
+    steps = list(zip(means, means[1:], strict=False))
+    if all(a < b for a, b in steps):
+        return "rises at every step"
+    if all(a > b for a, b in steps):
+        return "falls at every step"
+    return "is not monotone"
