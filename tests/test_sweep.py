@@ -1,0 +1,58 @@
+"""sweep: fit_many trains what the cache lacks in worker processes and reports failures."""
+
+import os
+
+import pytest
+
+from vaelab import cache, data, models, sweep
+from vaelab.cache import DataConfig, FitConfig
+from vaelab.train import TrainConfig
+
+
+def tiny(seed: int, limit: int | None = None) -> FitConfig:
+    return FitConfig(
+        data=DataConfig("tiles", limit=limit, tiles=data.TilesSpec(n=256)),
+        model=models.ModelConfig(latent_dim=2, hidden=(8,)),
+        train=TrainConfig(epochs=1, batch_size=128),
+        seed=seed,
+    )
+
+
+def die_on_seed_1(config, error_path, threads):
+    """A worker that dies without a word for seed 1 (as a killed or crashed process would)."""
+    if config.seed == 1:
+        os._exit(3)
+    sweep.worker(config, error_path, threads)
+
+
+def test_fit_many_trains_in_workers_and_returns_in_config_order():
+    configs = [tiny(0), tiny(1), tiny(0)]  # a repeated config is trained once
+    fitted = sweep.fit_many(configs, workers=2, progress=False)
+    assert [h["run"]["key"] for _, h in fitted] == [cache.config_key(c) for c in configs]
+    assert all(h["run"]["from_cache"] for _, h in fitted)  # trained by workers, loaded here
+    assert {h["run"]["pid"] for _, h in fitted}.isdisjoint({os.getpid()})
+    assert all(h["run"]["threads"] == 1 for _, h in fitted)
+    again = sweep.fit_many(configs, progress=False)  # nothing left to train: no worker starts
+    assert [h["run"]["key"] for _, h in again] == [h["run"]["key"] for _, h in fitted]
+
+
+def test_a_raising_and_a_dying_worker_are_reported_with_their_config_and_the_rest_kept():
+    bad = tiny(2, limit=-5)  # load_data raises in the worker
+    configs = [tiny(0), tiny(1), bad]
+    with pytest.raises(sweep.SweepFailed) as info:
+        sweep.fit_many(configs, workers=2, progress=False, target=die_on_seed_1)
+    failures = info.value.failures
+    assert [f.config for f in failures] == [tiny(1), bad]
+    assert "exit code 3" in failures[0].error
+    assert "ValueError: data.limit must be positive" in failures[1].error
+    kept = info.value.results
+    assert kept[0] is not None and kept[1] is None and kept[2] is None
+    assert "2 of 3 fits failed" in str(info.value) and "seed=1" in str(info.value)
+
+
+def test_fit_many_checks_its_arguments():
+    with pytest.raises(ValueError, match="backend must be one of local"):
+        sweep.fit_many([tiny(0)], backend="dask")
+    with pytest.raises(ValueError, match="workers must be a positive integer"):
+        sweep.fit_many([tiny(0)], workers=0)
+    assert sweep.fit_many([], progress=False) == []
