@@ -90,3 +90,13 @@ def test_trend_names_the_direction_in_order_of_dimension():
     assert quality.trend({20: (2.0, 0.1), 2: (1.0, 0.1), 200: (3.0, 0.0)}) == "rises at every step"
     assert quality.trend({2: (3.0, 0.0), 20: (2.0, 0.0)}) == "falls at every step"
     assert quality.trend({2: (1.0, 0.0), 20: (0.5, 0.0), 200: (3.0, 0.0)}) == "is not monotone"
+
+
+def test_worse_with_n_judges_fid_and_entropy_together():
+    fid = {2: (110.0, 1.0), 20: (100.0, 1.0), 200: (190.0, 1.0)}
+    ent = {2: (3.1, 0.0), 20: (3.2, 0.0), 200: (2.9, 0.0)}
+    assert quality.worse_with_n(fid, ent) == "Partly confirmed"
+    steady = {2: (90.0, 1.0), 20: (100.0, 1.0), 200: (190.0, 1.0)}
+    falling = {2: (3.3, 0.0), 20: (3.2, 0.0), 200: (2.9, 0.0)}
+    assert quality.worse_with_n(steady, falling) == "Confirmed"
+    assert quality.worse_with_n({2: (100.0, 0), 20: (90.0, 0)}, falling) == "Refuted"

@@ -220,3 +220,18 @@ def trend(summary: dict[int, tuple[float, float]]) -> str:
     if all(a > b for a, b in steps):
         return "falls at every step"
     return "is not monotone"
+
+
+def worse_with_n(fid: dict, entropy: dict) -> str:
+    """Azmoodeh's Fig. 4 claim (samples worse and less varied as n grows), judged on the
+    `by_dimension` summaries of FID (higher is worse) and class entropy (lower is worse).
+
+    "Confirmed" when both worsen at every step of n, "Partly confirmed" when both are worse at
+    the largest n than at the smallest, "Refuted" otherwise.
+    """
+    if trend(fid) == "rises at every step" and trend(entropy) == "falls at every step":
+        return "Confirmed"
+    lo, hi = min(fid), max(fid)
+    if fid[hi][0] > fid[lo][0] and entropy[hi][0] < entropy[lo][0]:
+        return "Partly confirmed"
+    return "Refuted"
