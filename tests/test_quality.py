@@ -100,3 +100,7 @@ def test_worse_with_n_judges_fid_and_entropy_together():
     falling = {2: (3.3, 0.0), 20: (3.2, 0.0), 200: (2.9, 0.0)}
     assert quality.worse_with_n(steady, falling) == "Confirmed"
     assert quality.worse_with_n({2: (100.0, 0), 20: (90.0, 0)}, falling) == "Refuted"
+
+
+def test_relative_spread_of_the_means():
+    assert quality.relative_spread({2: (100.0, 1.0), 20: (110.0, 0.0), 200: (105.0, 0.0)}) == 0.1

@@ -235,3 +235,9 @@ def worse_with_n(fid: dict, entropy: dict) -> str:
     if fid[hi][0] > fid[lo][0] and entropy[hi][0] < entropy[lo][0]:
         return "Partly confirmed"
     return "Refuted"
+
+
+def relative_spread(summary: dict[int, tuple[float, float]]) -> float:
+    """(largest mean − smallest mean) / smallest mean of a `by_dimension` summary."""
+    means = [m for m, _ in summary.values()]
+    return (max(means) - min(means)) / min(means)
