@@ -117,8 +117,31 @@ def _dedupe_assets(app, pagename, templatename, context, doctree) -> None:
             context[name][:] = unique
 
 
+def root_redirect(root_doc: str, favicon: str | None) -> str:
+    """A root `index.html` that sends the browser to the root document.
+
+    sphinx-external-toc writes one without an icon link, and a browser then asks for
+    /favicon.ico, which is not there (a console error on the landing page).
+    """
+    target = f"{root_doc}.html"
+    icon = f'<link rel="icon" href="_static/{Path(favicon).name}">' if favicon else ""
+    return (
+        f'<!DOCTYPE html>\n<html><head><meta charset="utf-8">{icon}'
+        f'<meta http-equiv="refresh" content="0; url={target}"></head>'
+        f'<body><a href="{target}">{target}</a></body></html>\n'
+    )
+
+
+def _write_root_redirect(app, exception) -> None:
+    index = Path(app.outdir) / "index.html"
+    if exception is None and app.builder.format == "html" and not index.exists():
+        favicon = getattr(app.config, "html_favicon", None)
+        index.write_text(root_redirect(app.config.root_doc, favicon))
+
+
 def setup(app):
     app.connect("html-page-context", _dedupe_assets, priority=100)
     app.connect("config-inited", _configure)
     app.connect("build-finished", _copy_mathjax)
+    app.connect("build-finished", _write_root_redirect, priority=400)  # before external-toc's
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": MATHJAX_VERSION}
