@@ -40,7 +40,11 @@ def encode_all(model, x: torch.Tensor, *, batch_size: int = 1000):
 
 def unit_stats(model, x: torch.Tensor, *, batch_size: int = 1000) -> UnitStats:
     """Per-unit statistics of `model`'s posterior over the images `x`."""
-    mu, logvar = encode_all(model, x, batch_size=batch_size)
+    return stats_of(*encode_all(model, x, batch_size=batch_size))
+
+
+def stats_of(mu: torch.Tensor, logvar: torch.Tensor) -> UnitStats:
+    """`UnitStats` from encoded `(mu, logvar)`, both `(N, latent_dim)`."""
     return UnitStats(
         var_mu=mu.var(0),
         mean_sigma2=logvar.exp().mean(0),
@@ -95,7 +99,11 @@ def typicality_gap(model, x: torch.Tensor, *, seed: int = 0) -> TypicalityGap:
     set by n alone, shrinking like 1/√(2n). The relative gap divides by h̄, which passes through 0
     at σ² = 1/(2πe) ≈ 0.0585, where it blows up.
     """
-    mu, logvar = encode_all(model, x)
+    return gap_of(*encode_all(model, x), seed=seed)
+
+
+def gap_of(mu: torch.Tensor, logvar: torch.Tensor, *, seed: int = 0) -> TypicalityGap:
+    """`typicality_gap` from encoded `(mu, logvar)`, both `(N, latent_dim)`."""
     gen = torch.Generator().manual_seed(seed)
     z = mu + torch.randn(mu.shape, generator=gen) * (0.5 * logvar).exp()
     n = mu.shape[1]

@@ -181,15 +181,15 @@ def dimension_report(vae, x_test, classifier, reference, *, samples: int, seed: 
         torch.manual_seed(seed)
         ev = elbo.evaluate(vae, x_test)
     fake = generate(vae, samples, seed=seed)
-    gap = metrics.typicality_gap(vae, x_test, seed=seed)
-    _, logvar = metrics.encode_all(vae, x_test)
+    mu, logvar = metrics.encode_all(vae, x_test)
+    gap = metrics.gap_of(mu, logvar, seed=seed)
     return {
         "test_elbo": ev["elbo"],
         "rate": ev["rate"],
         "distortion": ev["distortion"],
         "fid": frechet_distance(features(classifier, fake), reference),
         "class_entropy": class_entropy(predict(classifier, fake)),
-        "active_units": int(metrics.active_units(metrics.unit_stats(vae, x_test)).sum()),
+        "active_units": int(metrics.active_units(metrics.stats_of(mu, logvar)).sum()),
         "typicality_gap": gap.mean_abs_per_unit,
         "relative_gap_percent": gap.mean_abs_relative_percent,
         "median_sigma2": logvar.exp().median().item(),
