@@ -161,3 +161,11 @@ def test_every_entry_used_is_logged_when_asked(tmp_path, monkeypatch):
         "loaded": 0,
         "train_seconds": 0.0,
     }
+
+
+def test_precision_enters_the_key_only_when_it_is_not_the_default():
+    # entries cached before `precision` existed keep their key (a regression value)
+    assert cache.config_key(TINY) == "14b4c5a9f35f9c742e44"
+    bf16 = FitConfig(data=TINY.data, model=TINY.model,
+                     train=TrainConfig(epochs=2, batch_size=128, precision="bf16"))  # fmt: skip
+    assert cache.config_key(bf16) != cache.config_key(TINY)

@@ -94,3 +94,17 @@ def test_progress_bar_on_stderr_unless_disabled(fmnist, monkeypatch, capsys):
     monkeypatch.setenv("VAELAB_PROGRESS", "0")
     train(model, fmnist[0][:128], TrainConfig(epochs=1, batch_size=64), desc="bar-test")
     assert "bar-test" not in capsys.readouterr().err
+
+
+def test_bf16_precision_trains_close_to_fp32_and_is_checked(fmnist):
+    x = fmnist[0]
+    results = {}
+    for precision in ("fp32", "bf16"):
+        torch.manual_seed(0)
+        model = models.MLPVAE(8, (64,), posterior="isotropic")
+        config = TrainConfig(epochs=2, batch_size=128, precision=precision)
+        results[precision] = train(model, x, config, seed=0)["loss"][-1]
+        assert next(model.parameters()).dtype == torch.float32  # weights stay fp32
+    assert results["bf16"] == pytest.approx(results["fp32"], rel=0.03)
+    with pytest.raises(ValueError, match="precision must be one of fp32, bf16"):
+        TrainConfig(precision="fp16")

@@ -74,6 +74,8 @@ def config_key(config) -> str:
     }
     if payload["kind"] == "FitConfig":
         del payload["kind"]  # keys of VAE entries predate other kinds of entry
+        if config.train.precision == "fp32":  # nor did `precision` exist: old entries still hit
+            del payload["config"]["train"]["precision"]
     blob = json.dumps(payload, sort_keys=True, default=list).encode()
     return hashlib.sha256(blob).hexdigest()[:20]
 

@@ -19,6 +19,8 @@ import torch
 from . import elbo
 from .models import device as default_device
 
+PRECISIONS = ("fp32", "bf16")
+
 
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite."""
@@ -37,6 +39,7 @@ class TrainConfig:
     probe_every: int = 0  # record probes every this many steps (0: never)
     probe_indices: tuple[int, ...] = ()  # training images whose per-unit stats are probed
     track_indices: tuple[int, ...] = ()  # training images whose (mu, logvar) are recorded
+    precision: str = "fp32"  # "fp32", or "bf16": the forward pass under autocast, weights in fp32
 
     def __post_init__(self):
         for name in ("epochs", "batch_size"):
@@ -45,6 +48,10 @@ class TrainConfig:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         if not self.lr > 0:
             raise ValueError(f"lr must be positive, got {self.lr!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(
+                f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}"
+            )
         if self.kl_weight < 0 or self.mu_penalty < 0 or self.probe_every < 0:
             raise ValueError("kl_weight, mu_penalty and probe_every must be >= 0")
 
@@ -110,10 +117,14 @@ def train(
 
 
 def _step(model, opt, batch, config: TrainConfig) -> elbo.ElboTerms:
-    terms = elbo.elbo_terms(model, batch, sample=config.sample_latent, kl_weight=config.kl_weight)
-    loss = terms.loss
-    if config.mu_penalty:
-        loss = loss + config.mu_penalty * 0.5 * terms.mu.pow(2).sum(1).mean()
+    bf16 = config.precision == "bf16"
+    with torch.autocast(batch.device.type, dtype=torch.bfloat16, enabled=bf16):
+        terms = elbo.elbo_terms(
+            model, batch, sample=config.sample_latent, kl_weight=config.kl_weight
+        )
+        loss = terms.loss
+        if config.mu_penalty:
+            loss = loss + config.mu_penalty * 0.5 * terms.mu.pow(2).sum(1).mean()
     opt.zero_grad(set_to_none=True)
     loss.backward()
     opt.step()
