@@ -1,12 +1,10 @@
-"""Training throughput of `vaelab.train` against a per-sample DataLoader loop.
+"""Training throughput of three loops on Azmoodeh's model, against torch's own matmul.
 
-Same model (Azmoodeh's: 784-256-256-n, isotropic posterior, Bernoulli decoder), same loss, same
-optimizer, same process, for n = 2, 20, 200, 800. The DataLoader loop is the pytorch/examples
-style: a Dataset that turns one uint8 image into a float tensor per `__getitem__`, batched by
-`DataLoader(shuffle=True)`, stepping torch's default Adam as pytorch/examples does (vaelab.train
-uses the fused Adam: part of what is measured). Reports images/s and the model's GFLOP/s against
-torch's own fp32 matmul throughput measured in the same run. A benchmark, not a test: timings
-vary ±20% between runs, so compare the ratios.
+The loops and the measurements are `vaelab.perf`'s (the Performance appendix runs the same code):
+a per-sample DataLoader loop, `vaelab.train` on one tensor, and the same in bf16. Reports seconds
+per epoch, images/s, the model's GFLOP/s and its fraction of torch's fp32 matmul throughput at
+the model's own layer shapes and on 2048² matrices. A benchmark, not a test: timings vary ±20%
+between runs, so compare the ratios.
 
     python bench/train_throughput.py [--dims 2 20 200 800] [--epochs 3] [--limit 60000]
 """
@@ -15,80 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 
 import torch
-from torch.utils.data import DataLoader, Dataset
 
-from vaelab import data, elbo, models
-from vaelab.train import TrainConfig, train
-
-
-class PerSampleImages(Dataset):
-    """Builds each sample separately from uint8 pixels, as torchvision's datasets do."""
-
-    def __init__(self, x: torch.Tensor):
-        self.pixels = (x * 255).round().to(torch.uint8).numpy()
-
-    def __len__(self):
-        return len(self.pixels)
-
-    def __getitem__(self, i):
-        return torch.from_numpy(self.pixels[i]).float().div(255.0)
-
-
-def dataloader_epoch(model, loader, opt) -> None:
-    for batch in loader:
-        loss = elbo.elbo_terms(model, batch).loss
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-
-
-def train_flops_per_image(model) -> float:
-    """2 FLOPs per multiply-add of every Linear layer, ×3 for forward + backward."""
-    macs = sum(
-        m.in_features * m.out_features for m in model.modules() if isinstance(m, torch.nn.Linear)
-    )
-    return 3 * 2 * macs
-
-
-def matmul_gflops(size: int = 2048, repeats: int = 10) -> float:
-    a, b = torch.randn(size, size), torch.randn(size, size)
-    a @ b
-    t0 = time.perf_counter()
-    for _ in range(repeats):
-        a @ b
-    return 2 * size**3 * repeats / (time.perf_counter() - t0) / 1e9
-
-
-def measure(n: int, x: torch.Tensor, epochs: int, batch_size: int) -> dict:
-    """Best epoch time of each loop; their epochs alternate, so both see the same machine load."""
-    cfg = TrainConfig(epochs=1, batch_size=batch_size, lr=1e-4)
-    torch.manual_seed(0)
-    ours_model = models.MLPVAE(n, posterior="isotropic")
-    model = models.MLPVAE(n, posterior="isotropic")
-    opt = torch.optim.Adam(model.parameters(), lr=1e-4)
-    loader = DataLoader(PerSampleImages(x), batch_size=batch_size, shuffle=True)
-    ours, theirs = [], []
-    for epoch in range(epochs):
-        history = train(ours_model, x, cfg, seed=epoch, device=torch.device("cpu"))
-        ours.append(history["epoch_seconds"][0])
-        t0 = time.perf_counter()
-        dataloader_epoch(model, loader, opt)
-        theirs.append(time.perf_counter() - t0)
-    ours, theirs = min(ours), min(theirs)
-    flops = train_flops_per_image(model) * len(x)
-    return {
-        "latent_dim": n,
-        "vaelab_epoch_s": ours,
-        "dataloader_epoch_s": theirs,
-        "vaelab_images_per_s": len(x) / ours,
-        "dataloader_images_per_s": len(x) / theirs,
-        "vaelab_gflops": flops / ours / 1e9,
-        "speedup": theirs / ours,
-    }
+from vaelab import data, models, perf
 
 
 def main() -> None:
@@ -101,25 +30,22 @@ def main() -> None:
     args = parser.parse_args()
     x, _ = data.load("fashion-mnist")
     x = x[: args.limit]
-    peak = matmul_gflops()
-    print(
-        f"torch {torch.__version__}, {torch.get_num_threads()} threads, {len(x)} images, "
-        f"batch {args.batch_size}; fp32 matmul 2048²: {peak:.0f} GFLOP/s"
-    )
-    print(
-        f"{'n':>5} {'vaelab s/ep':>11} {'DataLoader s/ep':>15} {'speed-up':>8} "
-        f"{'img/s':>8} {'GFLOP/s':>8} {'% matmul':>8}"
-    )
+    peak = perf.matmul_gflops()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {len(x)} images, "
+          f"batch {args.batch_size}; fp32 matmul 2048²: {peak:.0f} GFLOP/s")  # fmt: skip
     rows = []
     for n in args.dims:
-        r = measure(n, x, args.epochs, args.batch_size)
-        r["matmul_fraction"] = r["vaelab_gflops"] / peak
-        rows.append(r)
-        print(
-            f"{n:>5} {r['vaelab_epoch_s']:>11.2f} {r['dataloader_epoch_s']:>15.2f} "
-            f"{r['speedup']:>7.2f}x {r['vaelab_images_per_s']:>8.0f} "
-            f"{r['vaelab_gflops']:>8.1f} {100 * r['matmul_fraction']:>7.0f}%"
-        )
+        times = perf.epoch_times(n, x, epochs=args.epochs, batch_size=args.batch_size)
+        model = models.MLPVAE(n, posterior="isotropic")
+        gflops = perf.train_flops_per_image(model) * len(x) / times["tensor"] / 1e9
+        at_shapes = perf.layer_gflops(model, batch_size=args.batch_size)
+        rows.append({"latent_dim": n, **{f"{m}_epoch_s": t for m, t in times.items()},
+                     "tensor_gflops": gflops, "matmul_gflops_at_shapes": at_shapes,
+                     "speedup_vs_dataloader": times["dataloader"] / times["tensor"]})  # fmt: skip
+        speedup = times["dataloader"] / times["tensor"]
+        print(f"n={n:>4}: " + ", ".join(f"{m} {t:.2f} s/epoch" for m, t in times.items())
+              + f"; tensor {gflops:.1f} GFLOP/s = {100 * gflops / at_shapes:.0f}% of matmul at"
+              f" its shapes; {speedup:.2f}x the DataLoader loop")  # fmt: skip
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"matmul_gflops": peak, "rows": rows}, indent=1))
     print(f"written {args.out}")

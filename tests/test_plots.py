@@ -133,3 +133,12 @@ def test_sweep_metrics_one_panel_per_metric_with_error_bars():
     assert [ax.get_ylabel() for ax in fig.axes] == ["FID", "bits"]
     _, caps, (bars,) = fig.axes[0].containers[0]
     assert len(bars.get_segments()) == 2
+
+
+def test_epoch_times_one_line_per_method_against_n():
+    rows = {2: {"dataloader": 2.0, "tensor": 1.0}, 20: {"dataloader": 2.5, "tensor": 1.2}}
+    ax = plots.epoch_times(rows).axes[0]
+    lines = {ln.get_label(): ln for ln in ax.get_lines()}
+    assert set(lines) == {"dataloader", "tensor"}
+    assert list(lines["tensor"].get_xdata()) == [2, 20]
+    assert list(lines["tensor"].get_ydata()) == [1.0, 1.2]

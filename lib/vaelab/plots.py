@@ -206,3 +206,16 @@ def sweep_metrics(summary: dict[str, dict], *, labels: dict[str, str]):
         _errorbar(ax, by_n)
         ax.set(xscale="log", xlabel="latent dimension n", ylabel=labels.get(metric, metric))
     return fig
+
+
+def epoch_times(rows: dict[int, dict[str, float]]):
+    """Seconds per epoch against the latent dimension, one line per training method."""
+    fig, ax = plt.subplots(figsize=(6, 3.4), layout="constrained")
+    dims = sorted(rows)
+    for method in rows[dims[0]]:
+        ax.plot(dims, [rows[n][method] for n in dims], marker="o", label=method)
+    ax.set(xscale="log", xlabel="latent dimension n", ylabel="seconds per epoch",
+           title="one epoch of Azmoodeh's model")  # fmt: skip
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize="small")
+    return fig

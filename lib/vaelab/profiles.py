@@ -116,6 +116,16 @@ SIZES["azmoodeh_sweep"] = {
               "classifier_epochs": 5},
 }  # fmt: skip
 
+# Appendix "Performance": epoch timings, bf16's effect, and a sweep in workers
+SIZES["performance"] = {
+    "smoke": dict(latent_dims=[2, 20], epochs=1, batch_size=256, train_limit=2000,
+                  test_limit=500),
+    "quick": dict(latent_dims=[2, 20, 200, 800], epochs=2, batch_size=256, train_limit=20_000,
+                  test_limit=2000),
+    "paper": dict(latent_dims=[2, 20, 200, 800], epochs=3, batch_size=256, train_limit=0,
+                  test_limit=0),
+}  # fmt: skip
+
 _COMMON = ("profile", "seed")  # parameters every chapter has, not sized by a profile
 
 

@@ -1,0 +1,160 @@
+"""What training costs here: epoch times of three training loops, throughput against torch's own
+matmul, the effect of bf16 on the ELBO, and a sweep in parallel workers against one process.
+
+Used by the Performance appendix and by `bench/train_throughput.py`. The loops compared, on
+Azmoodeh's model (784-256-256-n, isotropic posterior, Bernoulli decoder):
+
+- `dataloader`: the pytorch/examples style, a Dataset that builds each image from uint8 pixels in
+  `__getitem__`, batched by `DataLoader(shuffle=True)`, torch's default Adam;
+- `tensor`: `vaelab.train`, the data set held as one tensor, sliced by a permutation, fused Adam;
+- `bf16`: the same with `precision="bf16"` (autocast of the forward pass).
+
+Timings vary ±20% between runs: epochs of the methods alternate so that they share the machine's
+load, the best epoch of each is kept, and only ratios measured in one process are compared.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import time
+
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from . import elbo, models
+from .train import TrainConfig, train
+
+METHODS = ("dataloader", "tensor", "bf16")
+
+
+class PerSampleImages(Dataset):
+    """Builds each sample separately from uint8 pixels, as torchvision's datasets do."""
+
+    def __init__(self, x: torch.Tensor):
+        self.pixels = (x * 255).round().to(torch.uint8).numpy()
+
+    def __len__(self):
+        return len(self.pixels)
+
+    def __getitem__(self, i):
+        return torch.from_numpy(self.pixels[i]).float().div(255.0)
+
+
+def train_flops_per_image(model) -> float:
+    """2 FLOPs per multiply-add of every Linear layer, ×3 for forward and backward."""
+    linears = (m for m in model.modules() if isinstance(m, torch.nn.Linear))
+    return 6.0 * sum(m.in_features * m.out_features for m in linears)
+
+
+def _gflops(pairs, repeats: int) -> float:
+    for a, b in pairs:  # warm-up
+        a @ b
+    t0 = time.perf_counter()
+    for _ in range(repeats):
+        for a, b in pairs:
+            a @ b
+    flops = sum(2 * a.shape[0] * a.shape[1] * b.shape[1] for a, b in pairs) * repeats
+    return flops / (time.perf_counter() - t0) / 1e9
+
+
+def matmul_gflops(size: int = 2048, repeats: int = 10) -> float:
+    """torch's fp32 matmul throughput on square matrices, GFLOP/s."""
+    return _gflops([(torch.randn(size, size), torch.randn(size, size))], repeats)
+
+
+def layer_gflops(model, *, batch_size: int, repeats: int = 20) -> float:
+    """torch's fp32 matmul throughput at the shapes of `model`'s Linear layers for one batch."""
+    linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    pairs = [(torch.randn(batch_size, m.in_features), torch.randn(m.in_features, m.out_features))
+             for m in linears]  # fmt: skip
+    return _gflops(pairs, repeats)
+
+
+def _dataloader_epoch(model, loader, opt) -> None:
+    for batch in loader:
+        loss = elbo.elbo_terms(model, batch).loss
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+
+def epoch_times(latent_dim: int, x: torch.Tensor, *, epochs: int, batch_size: int,
+                methods=METHODS) -> dict[str, float]:  # fmt: skip
+    """Best seconds per epoch over `x` of each method (on the CPU), epochs alternating."""
+    unknown = set(methods) - set(METHODS)
+    if unknown:
+        raise ValueError(f"unknown method(s) {sorted(unknown)}; known: {', '.join(METHODS)}")
+    torch.manual_seed(0)
+    nets = {m: models.MLPVAE(latent_dim, posterior="isotropic") for m in methods}
+    loader = DataLoader(PerSampleImages(x), batch_size=batch_size, shuffle=True)
+    opt = torch.optim.Adam(nets.get("dataloader", nets[methods[0]]).parameters(), lr=1e-4)
+    best = {m: float("inf") for m in methods}
+    for epoch in range(epochs):
+        for m in methods:
+            t0 = time.perf_counter()
+            if m == "dataloader":
+                _dataloader_epoch(nets[m], loader, opt)
+            else:
+                precision = "bf16" if m == "bf16" else "fp32"
+                config = TrainConfig(epochs=1, batch_size=batch_size, lr=1e-4, precision=precision)
+                train(nets[m], x, config, seed=epoch, device=torch.device("cpu"))
+            best[m] = min(best[m], time.perf_counter() - t0)
+    return best
+
+
+def precision_effect(latent_dim: int, x: torch.Tensor, x_test: torch.Tensor, *, epochs: int,
+                     batch_size: int, lr: float = 1e-3) -> dict:  # fmt: skip
+    """Train the same model from the same seed in fp32 and in bf16: test ELBO and seconds."""
+    out = {}
+    for precision in ("fp32", "bf16"):
+        torch.manual_seed(0)
+        model = models.MLPVAE(latent_dim, posterior="isotropic")
+        config = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, precision=precision)
+        t0 = time.perf_counter()
+        train(model, x, config, seed=0, device=torch.device("cpu"))
+        seconds = time.perf_counter() - t0
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            out[precision] = {"test_elbo": elbo.evaluate(model, x_test)["elbo"], "seconds": seconds}
+    return out
+
+
+@contextlib.contextmanager
+def _private_cache():
+    old = os.environ.get("VAELAB_CACHE_DIR")
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["VAELAB_CACHE_DIR"] = tmp
+        try:
+            yield
+        finally:
+            if old is None:
+                del os.environ["VAELAB_CACHE_DIR"]
+            else:
+                os.environ["VAELAB_CACHE_DIR"] = old
+
+
+def sweep_seconds(*, latent_dims, epochs: int, train_limit: int, batch_size: int) -> dict:
+    """Wall seconds to train one model per latent dimension: one after the other in this process
+    with 2 torch threads, and with `sweep.fit_many` in 2 one-thread workers (private caches)."""
+    from . import cache, sweep
+
+    def configs(seed):
+        return [cache.mlp_fit_config(n, posterior="isotropic", epochs=epochs, lr=1e-4,
+                                     batch_size=batch_size, train_limit=train_limit, seed=seed)
+                for n in latent_dims]  # fmt: skip
+
+    threads = torch.get_num_threads()
+    out = {}
+    with _private_cache():
+        torch.set_num_threads(2)
+        t0 = time.perf_counter()
+        for config in configs(0):
+            cache.fit(config, device=torch.device("cpu"))
+        out["sequential_2_threads"] = time.perf_counter() - t0
+        torch.set_num_threads(threads)
+        t0 = time.perf_counter()
+        sweep.fit_many(configs(1), workers=2, threads=1, progress=False)
+        out["fit_many_2x1_thread"] = time.perf_counter() - t0
+    return out

@@ -1,0 +1,47 @@
+"""perf: the measurements of the Performance appendix, at sizes a test can afford."""
+
+import pytest
+import torch
+
+from vaelab import data, models, perf
+
+
+def test_flops_per_image_count_every_linear_layer_three_times_two():
+    model = models.MLPVAE(20, (256, 256), posterior="isotropic")
+    macs = 784 * 256 + 256 * 256 + 256 * 20 + 256 * 1 + 20 * 256 + 256 * 256 + 256 * 784
+    assert perf.train_flops_per_image(model) == 6 * macs
+
+
+def test_matmul_throughput_at_the_model_shapes_is_positive():
+    model = models.MLPVAE(20, (64,), posterior="isotropic")
+    assert perf.matmul_gflops(size=128, repeats=2) > 0
+    assert perf.layer_gflops(model, batch_size=64, repeats=2) > 0
+
+
+def test_epoch_times_of_each_method():
+    x, _ = data.load("fashion-mnist", quiet=True)
+    rows = perf.epoch_times(4, x[:512], epochs=1, batch_size=128)
+    assert set(rows) == set(perf.METHODS)
+    assert all(v > 0 for v in rows.values())
+    with pytest.raises(ValueError, match="unknown method"):
+        perf.epoch_times(4, x[:512], epochs=1, batch_size=128, methods=("fast",))
+
+
+def test_precision_effect_trains_both_and_reports_test_elbo():
+    x, _ = data.load("fashion-mnist", quiet=True)
+    xt, _ = data.load("fashion-mnist", "test", quiet=True)
+    out = perf.precision_effect(4, x[:1024], xt[:256], epochs=1, batch_size=128)
+    assert set(out) == {"fp32", "bf16"}
+    assert out["bf16"]["test_elbo"] == pytest.approx(out["fp32"]["test_elbo"], rel=0.05)
+    assert all(v["seconds"] > 0 for v in out.values())
+
+
+def test_sweep_timing_uses_a_private_cache(tmp_path):
+    from vaelab import cache
+
+    before = set(cache.cache_root().glob("*")) if cache.cache_root().exists() else set()
+    out = perf.sweep_seconds(latent_dims=[2, 4], epochs=1, train_limit=512, batch_size=128)
+    assert set(out) == {"sequential_2_threads", "fit_many_2x1_thread"} and min(out.values()) > 0
+    after = set(cache.cache_root().glob("*")) if cache.cache_root().exists() else set()
+    assert after == before
+    assert torch.get_num_threads() == 2  # restored
