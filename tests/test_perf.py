@@ -23,6 +23,8 @@ def test_epoch_times_of_each_method():
     rows = perf.epoch_times(4, x[:512], epochs=1, batch_size=128)
     assert set(rows) == set(perf.METHODS)
     assert all(v > 0 for v in rows.values())
+    only = perf.epoch_times(4, x[:256], epochs=1, batch_size=128, methods=("tensor",))
+    assert list(only) == ["tensor"]
     with pytest.raises(ValueError, match="unknown method"):
         perf.epoch_times(4, x[:512], epochs=1, batch_size=128, methods=("fast",))
 

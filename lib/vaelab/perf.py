@@ -88,8 +88,9 @@ def epoch_times(latent_dim: int, x: torch.Tensor, *, epochs: int, batch_size: in
         raise ValueError(f"unknown method(s) {sorted(unknown)}; known: {', '.join(METHODS)}")
     torch.manual_seed(0)
     nets = {m: models.MLPVAE(latent_dim, posterior="isotropic") for m in methods}
-    loader = DataLoader(PerSampleImages(x), batch_size=batch_size, shuffle=True)
-    opt = torch.optim.Adam(nets.get("dataloader", nets[methods[0]]).parameters(), lr=1e-4)
+    if "dataloader" in nets:
+        loader = DataLoader(PerSampleImages(x), batch_size=batch_size, shuffle=True)
+        opt = torch.optim.Adam(nets["dataloader"].parameters(), lr=1e-4)
     best = {m: float("inf") for m in methods}
     for epoch in range(epochs):
         for m in methods:
