@@ -142,3 +142,25 @@ def test_epoch_times_one_line_per_method_against_n():
     assert set(lines) == {"dataloader", "tensor"}
     assert list(lines["tensor"].get_xdata()) == [2, 20]
     assert list(lines["tensor"].get_ydata()) == [1.0, 1.2]
+
+
+def test_sparsity_figures_draw_what_they_are_given():
+    fig = plots.unit_scatter({"ours": [(1e-4, 0.98), (0.9, 0.02)], "paper": [(0.5, 0.5)]})
+    ax = fig.axes[0]
+    assert [c.get_offsets().shape[0] for c in ax.collections] == [2, 1]
+    track = [{"step": s, "value": {"mu": [[s, 0.0], [0.0, s]], "logvar": [[0.0, 0.0]] * 2}}
+             for s in range(11)]  # fmt: skip
+    fig = plots.trajectories(track, every=5)
+    assert len(fig.axes[0].collections) == 3  # steps 0, 5 and 10
+    assert list(fig.axes[0].get_lines()[0].get_xdata()) == list(range(11))
+    units = [{"step": s, "value": {"mean_sigma2": [1.0, 0.1 / (s + 1)]}} for s in range(4)]
+    fig = plots.sigma2_training(units, [True, False])
+    assert fig.axes[0].get_lines()[0].get_color() == "C3"
+    fig = plots.tile_counts({"train": {1: 0.3, 2: 0.3, 3: 0.4}, "gen": {1: 0.1, 2: 0.2, 3: 0.7}})
+    assert [round(p.get_height(), 2) for p in fig.axes[0].patches][:3] == [0.3, 0.3, 0.4]
+    fig = plots.kl_sweep({0.0: (0, 0), 1.0: (8, 1)}, {0.0: (16, 0), 1.0: (8, 1)})
+    assert len(fig.axes) == 2
+    fig = plots.eq7({"units": [1.0, 0.01]})
+    assert list(fig.axes[0].collections[0].get_offsets()[:, 1])[0] == 0
+    fig = plots.latent_3d({"a": torch.randn(20, 3)}, torch.arange(20) % 10)
+    assert fig.axes[0].name == "3d"

@@ -132,3 +132,22 @@ def test_part_one_sections_share_the_model_sizes():
         profiles.resolve("smoke", section="azmoodeh_code", ppca_dims=[784])
     with pytest.raises(ValueError, match="seeds must not be empty"):
         profiles.resolve("smoke", section="azmoodeh_sweep", seeds=[])
+
+
+def test_asperti_sections_train_longer_for_the_stability_check():
+    for section in ("asperti_mnist", "asperti_tiles"):
+        for profile in profiles.PROFILES:
+            run = profiles.resolve(profile, section=section)
+            assert run.long_epochs > run.epochs and run.batch_size == 128, (section, profile)
+    paper = profiles.resolve("paper", section="asperti_mnist")
+    assert paper.seeds == [0, 1, 2] and paper.lr == 1e-3
+    kl = profiles.resolve("paper", section="asperti_kl")
+    assert 0.0 in kl.kl_weights and 1.0 in kl.kl_weights
+    assert profiles.resolve("paper", section="asperti_tiles").tiles_images >= 10_000
+
+
+def test_kl_weights_are_floats_and_non_negative():
+    run = profiles.resolve("smoke", section="asperti_kl", kl_weights=[0, 2])
+    assert run.kl_weights == [0.0, 2.0] and all(isinstance(b, float) for b in run.kl_weights)
+    with pytest.raises(ValueError, match=r"kl_weights\[0\] = -1.0 is out of range"):
+        profiles.resolve("smoke", section="asperti_kl", kl_weights=[-1.0])

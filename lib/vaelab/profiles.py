@@ -61,6 +61,10 @@ PARAMS: dict[str, Param] = {
     "iwae_k": Param(list, "importance samples of the IWAE bounds", 1, 100_000, item=int),
     "iwae_images": Param(int, "test images the IWAE bounds are computed on", 1, 10_000),
     "ppca_dims": Param(list, "latent dimensions of the probabilistic PCA check", 1, 783, item=int),
+    "long_epochs": Param(int, "epochs of the longer run that checks a count is stable", 1, 10**4),
+    "tiles_images": Param(int, "training images of the synthetic tiles data set", 100, 1_000_000),
+    "kl_weights": Param(list, "weights beta of the KL term in the sweep", 0, 1000, item=float),
+    "track_steps": Param(int, "optimiser steps over which Fig. 1 follows ten digits", 1, 100_000),
 }
 
 
@@ -124,6 +128,42 @@ SIZES["performance"] = {
                   test_limit=2000),
     "paper": dict(latent_dims=[2, 20, 200, 800], epochs=3, batch_size=256, train_limit=0,
                   test_limit=0),
+}  # fmt: skip
+
+
+def _asperti(*, epochs: int, long_epochs: int, seeds: list, generated: int, **extra) -> dict:
+    """Sizes of Part II: Adam at 1e-3, batch 128 (Asperti's Fig. 11) in every profile."""
+    return dict(epochs=epochs, long_epochs=long_epochs, batch_size=128, lr=1e-3, seeds=seeds,
+                generated=generated, **extra)  # fmt: skip
+
+
+# Part II, §IV (dense and convolutional MNIST). The paper gives no epochs: 200 epochs of the 5k
+# subset are 6,400 steps of 128; `long_epochs` doubles them to check the counts are stable.
+SIZES["asperti_mnist"] = {
+    "smoke": _asperti(epochs=2, long_epochs=3, seeds=[0], generated=200),
+    "quick": _asperti(epochs=50, long_epochs=100, seeds=[0, 1], generated=1000),
+    "paper": _asperti(epochs=200, long_epochs=400, seeds=[0, 1, 2], generated=1000),
+}
+# Part II, §V: tiles (1 to 3 tiles of 4x4 in 28x28 images)
+SIZES["asperti_tiles"] = {
+    "smoke": _asperti(epochs=1, long_epochs=2, seeds=[0], generated=200, tiles_images=1000),
+    "quick": _asperti(epochs=15, long_epochs=30, seeds=[0, 1], generated=2000,
+                      tiles_images=10_000),
+    "paper": _asperti(epochs=50, long_epochs=100, seeds=[0, 1, 2], generated=2000,
+                      tiles_images=10_000),
+}  # fmt: skip
+# Part II, Figs. 1, 2 and 11: training dynamics (one model per figure, the chapter's seed)
+SIZES["asperti_dynamics"] = {
+    p: {k: v for k, v in SIZES["asperti_mnist"][p].items() if k not in ("seeds", "long_epochs")}
+    | {"track_steps": steps, "classifier_epochs": clf}
+    for p, steps, clf in (("smoke", 20, 1), ("quick", 469, 3), ("paper", 469, 5))
+}
+# Part II, §VI: the KL term and sparsity
+SIZES["asperti_kl"] = {
+    p: {k: v for k, v in SIZES["asperti_mnist"][p].items() if k != "long_epochs"}
+    | {"kl_weights": betas}
+    for p, betas in (("smoke", [0.0, 1.0]), ("quick", [0.0, 0.5, 1.0, 2.0]),
+                     ("paper", [0.0, 0.25, 0.5, 1.0, 2.0, 4.0]))
 }  # fmt: skip
 
 _COMMON = ("profile", "seed")  # parameters every chapter has, not sized by a profile
