@@ -169,3 +169,27 @@ def test_precision_enters_the_key_only_when_it_is_not_the_default():
     bf16 = FitConfig(data=TINY.data, model=TINY.model,
                      train=TrainConfig(epochs=2, batch_size=128, precision="bf16"))  # fmt: skip
     assert cache.config_key(bf16) != cache.config_key(TINY)
+
+
+def test_an_entry_exported_from_one_cache_imports_into_another(tmp_path, monkeypatch):
+    config = FitConfig(data=DataConfig("tiles", tiles=data.TilesSpec(n=64)),
+                       model=models.ModelConfig(latent_dim=2, hidden=(8,)),
+                       train=TrainConfig(epochs=1, batch_size=32))  # fmt: skip
+    monkeypatch.setenv("VAELAB_CACHE_DIR", str(tmp_path / "node"))
+    model, history = cache.fit(config)
+    key = history["run"]["key"]
+    blob = cache.export_entry(key)
+    assert set(blob) == {"meta", "weights"} and isinstance(blob["weights"], bytes)
+    monkeypatch.setenv("VAELAB_CACHE_DIR", str(tmp_path / "driver"))
+    cache.import_entry(key, blob)
+    loaded, again = cache.fit(config)
+    assert again["run"]["from_cache"] and again["run"]["key"] == key
+    torch.testing.assert_close(loaded.state_dict(), model.state_dict())
+    cache.import_entry(key, blob)  # already there: nothing to do
+    with pytest.raises(ValueError, match="checksum"):
+        cache.import_entry("0" * 20, {**blob, "meta": blob["meta"].replace(key, "0" * 20),
+                                      "weights": blob["weights"][:-1] + b"x"})  # fmt: skip
+    with pytest.raises(ValueError, match="is for key"):
+        cache.import_entry("1" * 20, blob)
+    with pytest.raises(FileNotFoundError, match="no cache entry"):
+        cache.export_entry("2" * 20)

@@ -56,3 +56,45 @@ def test_fit_many_checks_its_arguments():
     with pytest.raises(ValueError, match="workers must be a positive integer"):
         sweep.fit_many([tiny(0)], workers=0)
     assert sweep.fit_many([], progress=False) == []
+
+
+def test_the_ray_backend_without_ray_names_the_extra(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray raises ImportError
+    with pytest.raises(ImportError, match=r"pip install -e '\.\[ray\]'"):
+        sweep.fit_many([tiny(0)], backend="ray", progress=False)
+
+
+def test_ray_errors_name_the_task_exception_or_the_death():
+    class TaskError(Exception):
+        cause = ValueError("data.limit must be positive")
+
+    assert sweep.ray_error(TaskError("long traceback")) == (
+        "ValueError: data.limit must be positive"
+    )
+    assert sweep.ray_error(RuntimeError("the worker died")) == "RuntimeError: the worker died"
+
+
+def test_ray_backend_trains_on_a_local_ray_instance_and_ships_entries_back(tmp_path):
+    """A local Ray instance started here; its workers use their own cache, as a cluster node
+    would, so every result reaches the driver's cache through the task's return value."""
+    import ray
+
+    node_cache = str(tmp_path / "node")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+             object_store_memory=80 * 2**20,
+             runtime_env={"env_vars": {"VAELAB_CACHE_DIR": node_cache}})  # fmt: skip
+    try:
+        bad = tiny(2, limit=-5)
+        with pytest.raises(sweep.SweepFailed) as info:
+            sweep.fit_many([tiny(0), tiny(1), bad], backend="ray", progress=False)
+        assert [f.config for f in info.value.failures] == [bad]
+        assert "ValueError: data.limit must be positive" in info.value.failures[0].error
+        kept = info.value.results
+        assert kept[2] is None and all(r[1]["run"]["from_cache"] for r in kept[:2])
+        assert {r[1]["run"]["pid"] for r in kept[:2]}.isdisjoint({os.getpid()})
+        assert (tmp_path / "node").is_dir()  # trained there, imported here
+        assert (cache.cache_root() / cache.config_key(tiny(0)) / "meta.json").exists()
+    finally:
+        ray.shutdown()

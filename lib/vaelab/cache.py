@@ -250,6 +250,38 @@ def _load_entry(entry: Path, key: str, config: FitConfig, dev: torch.device):
     return model.to(dev).eval(), history
 
 
+def export_entry(key: str) -> dict:
+    """An entry's files as `{"meta": text, "weights": bytes}`, to carry it to another machine's
+    cache (a Ray worker returns this to the driver)."""
+    entry = cache_root() / key
+    if not (entry / "meta.json").exists():
+        raise FileNotFoundError(f"no cache entry {key} under {cache_root()}")
+    return {
+        "meta": (entry / "meta.json").read_text(),
+        "weights": (entry / "weights.safetensors").read_bytes(),
+    }
+
+
+def import_entry(key: str, blob: dict) -> None:
+    """Write an `export_entry` blob into this cache after checking its key and weights checksum;
+    nothing to do when a valid entry is already there."""
+    meta = json.loads(blob["meta"])
+    if meta.get("key") != key:
+        raise ValueError(f"the entry is for key {meta.get('key')!r}, not {key!r}")
+    if hashlib.sha256(blob["weights"]).hexdigest() != meta.get("weights_sha256"):
+        raise ValueError(f"entry {key}: the weights do not match their checksum")
+    entry = cache_root() / key
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(entry) + ".lock"):
+        if (entry / "meta.json").exists():
+            return
+        if entry.exists():
+            shutil.rmtree(entry)  # a partial entry
+        entry.mkdir()
+        _atomic_write(entry / "weights.safetensors", lambda t: Path(t).write_bytes(blob["weights"]))
+        _atomic_write(entry / "meta.json", lambda t: Path(t).write_text(blob["meta"]))
+
+
 def _atomic_write(path: Path, write) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)

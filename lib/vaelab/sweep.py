@@ -6,6 +6,11 @@ the machine's cores), each with `threads` torch threads (default 1: on our 2-cor
 Workers write only to the training cache; the parent loads every result from it, so models never
 cross a process boundary as pickles. A worker that raises or dies is reported with its config in
 `SweepFailed`, after the others have finished; what they trained stays in the cache.
+
+Backend `ray` (the optional extra: `pip install -e '.[ray]'`): each missing config is a Ray task
+with `threads` CPUs, on the cluster at `RAY_ADDRESS`, or on a local instance when none is set (or
+on the one already started with `ray.init`). A task trains into its node's cache and returns the
+entry's files (JSON text and safetensors bytes), which the driver checks and writes into its own.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import torch
 from . import cache
 from .train import progress_bar
 
-BACKENDS = ("local",)
+BACKENDS = ("local", "ray")
 
 
 @dataclass
@@ -62,7 +67,8 @@ def fit_many(configs, *, backend: str = "local", workers: int | None = None, thr
              progress: bool = True, target=worker, device=None) -> list:  # fmt: skip
     """`[(model, history), ...]` in the order of `configs`, training in parallel what is missing.
 
-    `target(config, error_path, threads)` is the worker's body (replaceable for tests).
+    `target(config, error_path, threads)` is the local worker's body (replaceable for tests);
+    `workers` caps the local pool (Ray schedules its tasks by their `threads` CPUs).
     """
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
@@ -73,7 +79,10 @@ def fit_many(configs, *, backend: str = "local", workers: int | None = None, thr
     configs = list(configs)
     keys = [cache.config_key(c) for c in configs]
     todo = {k: c for k, c in zip(keys, configs, strict=True) if not _cached(k)}
-    errors = _run_local(todo, workers=workers, threads=threads, progress=progress, target=target)
+    if backend == "ray":
+        errors = _run_ray(todo, threads=threads, progress=progress)
+    else:
+        errors = _run_local(todo, workers=workers, threads=threads, progress=progress, target=target)
     results = [
         None if k in errors else cache.fit(c, device=device)
         for k, c in zip(keys, configs, strict=True)
@@ -119,3 +128,55 @@ def _error(exitcode: int | None, error_path: Path) -> str:
     if exitcode is not None and exitcode < 0:
         return f"the worker was killed by signal {-exitcode}"
     return f"the worker died with exit code {exitcode} and no error message"
+
+
+def ray_task(config: cache.FitConfig, threads: int) -> dict:
+    """The body of a Ray task: train one config into this node's cache and return the entry."""
+    os.environ["VAELAB_PROGRESS"] = "0"
+    torch.set_num_threads(threads)
+    _, history = cache.fit(config)
+    return cache.export_entry(history["run"]["key"])
+
+
+def ray_error(error: BaseException) -> str:
+    """What a failed Ray task reports: the task's own exception when Ray carries it (`cause`),
+    else Ray's error (a worker that died, a lost node)."""
+    cause = getattr(error, "cause", None)
+    if isinstance(cause, BaseException):
+        return f"{type(cause).__name__}: {cause}"
+    return f"{type(error).__name__}: {error}"
+
+
+def _import_ray():
+    try:
+        import ray
+    except ImportError:
+        raise ImportError(
+            "backend='ray' needs Ray: install the optional extra with pip install -e '.[ray]'"
+        ) from None
+    return ray
+
+
+def _run_ray(todo: dict, *, threads: int, progress: bool) -> dict:
+    """Run each config of `todo` as a Ray task; `{key: error}` of failures."""
+    if not todo:
+        return {}
+    ray = _import_ray()
+    if not ray.is_initialized():
+        ray.init(log_to_driver=False)  # RAY_ADDRESS, when set, names the cluster
+    task = ray.remote(num_cpus=threads, max_retries=0)(ray_task)
+    refs = {task.remote(config, threads): key for key, config in todo.items()}
+    pending, errors = list(refs), {}
+    bar = progress_bar(len(refs), "fits (ray)") if progress else None
+    while pending:
+        done, pending = ray.wait(pending, num_returns=1)
+        key = refs[done[0]]
+        try:
+            cache.import_entry(key, ray.get(done[0]))
+        except Exception as e:  # the task raised, its worker died, or the entry is damaged
+            errors[key] = ray_error(e)
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    return errors
