@@ -217,3 +217,14 @@ def test_execute_reports_the_models_a_chapter_trained_and_loaded(tiny_book, tmp_
     book.record_times(tmp_path / "t.json", [done])
     row = json.loads((tmp_path / "t.json").read_text())["smoke"]["book/part/01_ok.ipynb"]
     assert (row["models_trained"], row["models_loaded"]) == (1, 0)
+
+
+def test_publish_can_be_limited_to_named_chapters(tiny_book, capsys):
+    before = (tiny_book / "book/part/02_raises.ipynb").read_text()
+    assert cli.main(["publish", "book/part/01_ok"]) == 0
+    assert "01_ok.ipynb" in capsys.readouterr().out
+    assert (tiny_book / "book/part/02_raises.ipynb").read_text() == before  # not re-run
+    times = json.loads((tiny_book / book.RUN_TIMES).read_text())
+    assert set(times["paper"]) == {"book/part/01_ok.ipynb"}
+    assert cli.main(["publish", "book/part/99_missing"]) == 1
+    assert "no chapter 'book/part/99_missing'" in capsys.readouterr().err

@@ -345,12 +345,14 @@ def build_html(source: Path, *, output: Path) -> Path:
     return index
 
 
-def publish(root: Path, *, profile: str = "paper", progress: bool = True) -> list[Executed]:
-    """Re-execute the committed chapters in place; stops at the first failure, leaving the failed
-    chapter as committed. Run times go to `book/appendix/run_times.json` (before the appendix
-    runs, so that it shows them)."""
+def publish(root: Path, *, profile: str = "paper", progress: bool = True,
+            only: list[str] | None = None) -> list[Executed]:  # fmt: skip
+    """Re-execute the committed chapters in place (all, or those named in `only`); stops at the
+    first failure, leaving the failed chapter as committed. Run times are merged into
+    `book/appendix/run_times.json` (before the appendix runs, so that it shows them)."""
     done = []
-    for chapter in notebooks(root):
+    todo = [find_chapter(name, root) for name in only] if only else notebooks(root)
+    for chapter in todo:
         if chapter == APPENDIX:
             record_times(root / RUN_TIMES, done)
         scratch = root / "_build" / "publish" / chapter

@@ -3,7 +3,7 @@
 vaelab data status|fetch NAME
 vaelab run CHAPTER [-p NAME VALUE ...] [--profile P] [--output DIR]   (--help: its parameters)
 vaelab book [--profile P]
-vaelab publish
+vaelab publish [CHAPTER ...]
 """
 
 from __future__ import annotations
@@ -59,7 +59,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("-h", "--help", action="store_true", help="list the chapter's parameters")
     b = sub.add_parser("book", help="execute every chapter into _build/executed, build the HTML")
     b.add_argument("--profile", choices=profiles.PROFILES, default="quick")
-    sub.add_parser("publish", help="re-execute the committed chapters in place at paper")
+    p = sub.add_parser("publish", help="re-execute the committed chapters in place at paper")
+    p.add_argument("chapters", nargs="*", help="only these chapters (default: every chapter)")
     return parser
 
 
@@ -74,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
             return _run(root, args)
         if args.command == "book":
             return _book(root, args.profile)
-        return _publish(root)
+        return _publish(root, args.chapters)
     except (FileNotFoundError, ValueError, RuntimeError) as e:
         print(f"vaelab: {e}", file=sys.stderr)
         return 1
@@ -140,8 +141,8 @@ def _book(root: Path, profile: str) -> int:
     return 0
 
 
-def _publish(root: Path) -> int:
-    for r in book.publish(root):
+def _publish(root: Path, chapters: list[str]) -> int:
+    for r in book.publish(root, only=chapters):
         print(f"vaelab: {r.chapter}: {r.seconds:.1f} s at {r.profile}")
     return 0
 

@@ -82,7 +82,9 @@ def fit_many(configs, *, backend: str = "local", workers: int | None = None, thr
     if backend == "ray":
         errors = _run_ray(todo, threads=threads, progress=progress)
     else:
-        errors = _run_local(todo, workers=workers, threads=threads, progress=progress, target=target)
+        errors = _run_local(
+            todo, workers=workers, threads=threads, progress=progress, target=target
+        )
     results = [
         None if k in errors else cache.fit(c, device=device)
         for k, c in zip(keys, configs, strict=True)
