@@ -141,14 +141,14 @@ def _asperti(*, epochs: int, long_epochs: int, seeds: list, generated: int, **ex
 # subset are 6,400 steps of 128; `long_epochs` doubles them to check the counts are stable.
 SIZES["asperti_mnist"] = {
     "smoke": _asperti(epochs=2, long_epochs=3, seeds=[0], generated=200),
-    "quick": _asperti(epochs=50, long_epochs=100, seeds=[0, 1], generated=1000),
+    "quick": _asperti(epochs=30, long_epochs=60, seeds=[0, 1], generated=1000),
     "paper": _asperti(epochs=200, long_epochs=400, seeds=[0, 1, 2], generated=1000),
 }
 # Part II, §V: tiles (1 to 3 tiles of 4x4 in 28x28 images)
 SIZES["asperti_tiles"] = {
     "smoke": _asperti(epochs=1, long_epochs=2, seeds=[0], generated=200, tiles_images=1000),
-    "quick": _asperti(epochs=15, long_epochs=30, seeds=[0, 1], generated=2000,
-                      tiles_images=10_000),
+    "quick": _asperti(epochs=10, long_epochs=20, seeds=[0, 1], generated=2000,
+                      tiles_images=5000),
     "paper": _asperti(epochs=50, long_epochs=100, seeds=[0, 1, 2], generated=2000,
                       tiles_images=10_000),
 }  # fmt: skip
