@@ -47,3 +47,32 @@ def test_sweep_timing_uses_a_private_cache(tmp_path):
     after = set(cache.cache_root().glob("*")) if cache.cache_root().exists() else set()
     assert after == before
     assert torch.get_num_threads() == 2  # restored
+
+
+def test_flops_per_image_count_convolutions_at_their_output_size():
+    class OneConv(torch.nn.Module):
+        latent_dim = 1
+
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(1, 4, 3, stride=2, padding=1)  # 28 -> 14
+            self.up = torch.nn.ConvTranspose2d(4, 1, 3, stride=2, padding=1, output_padding=1)
+
+        def encode(self, x):
+            return self.conv(x), None
+
+        def decode(self, h):
+            return self.up(h)
+
+    # conv: 4 x 14 x 14 outputs of 1 x 3 x 3 MACs; transposed: 4 x 14 x 14 inputs x 1 x 3 x 3
+    assert perf.train_flops_per_image(OneConv()) == 6 * (4 * 14 * 14 * 9 + 4 * 14 * 14 * 9)
+    assert perf.train_flops_per_image(models.ConvVAE(16)) > 6e6
+
+
+def test_epoch_times_of_the_convolutional_model():
+    x, _ = data.load("fashion-mnist", quiet=True)
+    rows = perf.epoch_times(16, x[:256], epochs=1, batch_size=128, kind="conv",
+                            methods=("dataloader", "tensor"))  # fmt: skip
+    assert set(rows) == {"dataloader", "tensor"} and all(v > 0 for v in rows.values())
+    with pytest.raises(ValueError, match="kind must be 'mlp' or 'conv'"):
+        perf.epoch_times(16, x[:256], epochs=1, batch_size=128, kind="rnn")

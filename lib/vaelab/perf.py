@@ -43,9 +43,33 @@ class PerSampleImages(Dataset):
 
 
 def train_flops_per_image(model) -> float:
-    """2 FLOPs per multiply-add of every Linear layer, ×3 for forward and backward."""
-    linears = (m for m in model.modules() if isinstance(m, torch.nn.Linear))
-    return 6.0 * sum(m.in_features * m.out_features for m in linears)
+    """2 FLOPs per multiply-add of every Linear and (transposed) convolution layer in one image's
+    encode and decode, ×3 for forward and backward."""
+    macs, handles = [0], []
+
+    def count(layer, inputs, out):
+        if isinstance(layer, torch.nn.Linear):
+            macs[0] += layer.in_features * layer.out_features
+        elif isinstance(layer, torch.nn.ConvTranspose2d):  # every input pixel feeds a kernel
+            k = layer.out_channels // layer.groups * layer.kernel_size[0] * layer.kernel_size[1]
+            macs[0] += inputs[0].numel() * k
+        else:  # Conv2d: every output pixel sums a kernel
+            k = layer.in_channels // layer.groups * layer.kernel_size[0] * layer.kernel_size[1]
+            macs[0] += out.numel() * k
+
+    kinds = (torch.nn.Linear, torch.nn.Conv2d, torch.nn.ConvTranspose2d)
+    for layer in model.modules():
+        if isinstance(layer, kinds):
+            handles.append(layer.register_forward_hook(count))
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        h, _ = model.encode(torch.zeros(1, *models.IMAGE_SHAPE))
+        model.decode(h)
+    model.train(was_training)
+    for handle in handles:
+        handle.remove()
+    return 6.0 * macs[0]
 
 
 def _gflops(pairs, repeats: int) -> float:
@@ -72,6 +96,13 @@ def layer_gflops(model, *, batch_size: int, repeats: int = 20) -> float:
     return _gflops(pairs, repeats)
 
 
+def bench_model(kind: str, latent_dim: int):
+    """The model a workload times: Azmoodeh's dense VAE, or Asperti's convolutional one."""
+    if kind == "conv":
+        return models.ConvVAE(latent_dim)
+    return models.MLPVAE(latent_dim, posterior="isotropic")
+
+
 def _dataloader_epoch(model, loader, opt) -> None:
     for batch in loader:
         loss = elbo.elbo_terms(model, batch).loss
@@ -81,13 +112,17 @@ def _dataloader_epoch(model, loader, opt) -> None:
 
 
 def epoch_times(latent_dim: int, x: torch.Tensor, *, epochs: int, batch_size: int,
-                methods=METHODS) -> dict[str, float]:  # fmt: skip
-    """Best seconds per epoch over `x` of each method (on the CPU), epochs alternating."""
+                methods=METHODS, kind: str = "mlp") -> dict[str, float]:  # fmt: skip
+    """Best seconds per epoch over `x` of each method (on the CPU), epochs alternating.
+
+    kind: "mlp" (Azmoodeh's model) or "conv" (Asperti's convolutional VAE)."""
     unknown = set(methods) - set(METHODS)
     if unknown:
         raise ValueError(f"unknown method(s) {sorted(unknown)}; known: {', '.join(METHODS)}")
+    if kind not in ("mlp", "conv"):
+        raise ValueError(f"kind must be 'mlp' or 'conv', got {kind!r}")
     torch.manual_seed(0)
-    nets = {m: models.MLPVAE(latent_dim, posterior="isotropic") for m in methods}
+    nets = {m: bench_model(kind, latent_dim) for m in methods}
     if "dataloader" in nets:
         loader = DataLoader(PerSampleImages(x), batch_size=batch_size, shuffle=True)
         opt = torch.optim.Adam(nets["dataloader"].parameters(), lr=1e-4)
