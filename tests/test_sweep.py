@@ -98,3 +98,20 @@ def test_ray_backend_trains_on_a_local_ray_instance_and_ships_entries_back(tmp_p
         assert (cache.cache_root() / cache.config_key(tiny(0)) / "meta.json").exists()
     finally:
         ray.shutdown()
+
+
+def test_the_backend_comes_from_the_environment_when_not_given(monkeypatch):
+    seen = {}
+
+    def fake_ray(todo, *, threads, progress):
+        seen["todo"] = list(todo)
+        return {key: "RuntimeError: no cluster here" for key in todo}
+
+    monkeypatch.setattr(sweep, "_run_ray", fake_ray)
+    monkeypatch.setenv("VAELAB_SWEEP_BACKEND", "ray")
+    with pytest.raises(sweep.SweepFailed, match="no cluster here"):
+        sweep.fit_many([tiny(0)], progress=False)
+    assert seen["todo"] == [cache.config_key(tiny(0))]
+    monkeypatch.setenv("VAELAB_SWEEP_BACKEND", "spark")
+    with pytest.raises(ValueError, match="VAELAB_SWEEP_BACKEND"):
+        sweep.fit_many([tiny(0)], progress=False)

@@ -28,6 +28,7 @@ from . import cache
 from .train import progress_bar
 
 BACKENDS = ("local", "ray")
+BACKEND_ENV = "VAELAB_SWEEP_BACKEND"  # the backend of a `fit_many` call that names none
 
 
 @dataclass
@@ -63,13 +64,19 @@ def worker(config: cache.FitConfig, error_path: str, threads: int) -> None:
         raise SystemExit(1) from None
 
 
-def fit_many(configs, *, backend: str = "local", workers: int | None = None, threads: int = 1,
+def fit_many(configs, *, backend: str | None = None, workers: int | None = None, threads: int = 1,
              progress: bool = True, target=worker, device=None) -> list:  # fmt: skip
     """`[(model, history), ...]` in the order of `configs`, training in parallel what is missing.
 
-    `target(config, error_path, threads)` is the local worker's body (replaceable for tests);
-    `workers` caps the local pool (Ray schedules its tasks by their `threads` CPUs).
+    `backend` None takes `$VAELAB_SWEEP_BACKEND` (default "local"): that is how an unchanged
+    chapter runs its sweeps on a Ray cluster. `target(config, error_path, threads)` is the local
+    worker's body (replaceable for tests); `workers` caps the local pool (Ray schedules its tasks
+    by their `threads` CPUs).
     """
+    if backend is None:
+        backend = os.environ.get(BACKEND_ENV, "local")
+        if backend not in BACKENDS:
+            raise ValueError(f"{BACKEND_ENV} must be one of {', '.join(BACKENDS)}, got {backend!r}")
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
     if workers is None:
