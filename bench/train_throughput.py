@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 import torch
@@ -55,6 +56,7 @@ def main() -> None:
     parser.add_argument("--conv-limit", type=int, default=10_000, help="images of a conv epoch")
     parser.add_argument("--out", type=Path, default=Path("bench/results/train_throughput.json"))
     args = parser.parse_args()
+    os.environ.setdefault("VAELAB_PROGRESS", "0")  # one line per result, no progress bars
     x, _ = data.load("fashion-mnist")
     x = x[: args.limit]
     peak = perf.matmul_gflops()
