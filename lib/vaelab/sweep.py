@@ -171,8 +171,17 @@ def _run_ray(todo: dict, *, threads: int, progress: bool) -> dict:
     if not todo:
         return {}
     ray = _import_ray()
-    if not ray.is_initialized():
+    started = not ray.is_initialized()
+    if started:
         ray.init(log_to_driver=False)  # RAY_ADDRESS, when set, names the cluster
+    try:
+        return _ray_tasks(ray, todo, threads=threads, progress=progress)
+    finally:
+        if started:  # a local instance would otherwise outlive the kernel and be killed with it
+            ray.shutdown()
+
+
+def _ray_tasks(ray, todo: dict, *, threads: int, progress: bool) -> dict:
     task = ray.remote(num_cpus=threads, max_retries=0)(ray_task)
     refs = {task.remote(config, threads): key for key, config in todo.items()}
     pending, errors = list(refs), {}
