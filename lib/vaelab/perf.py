@@ -27,6 +27,7 @@ from . import elbo, models
 from .train import TrainConfig, train
 
 METHODS = ("dataloader", "tensor", "bf16")
+CONV_IMAGES = 10_000  # images of a timed epoch of the convolutional model (~10x dearer per image)
 
 
 class PerSampleImages(Dataset):
