@@ -67,3 +67,41 @@ def test_knn_accuracy_leaves_each_point_out():
     assert metrics.knn_accuracy(z, mixed, k=1) <= 0.5
     with pytest.raises(ValueError, match="k must be between 1 and 5"):
         metrics.knn_accuracy(z, labels, k=6)
+
+
+def test_bonheme_and_grzes_count_units_with_var_mu_above_a_tenth():
+    stats = metrics.stats_of(torch.randn(5000, 3) * torch.tensor([0.2, 0.5, 1.0]),
+                             torch.zeros(5000, 3))  # fmt: skip
+    # Var mu = 0.04, 0.25, 1.0: Burda counts all three, Bonheme & Grzes two
+    assert metrics.active_units(stats).tolist() == [True, True, True]
+    assert metrics.bonheme_active(stats).tolist() == [False, True, True]
+
+
+def test_kl_collapse_is_lucas_epsilon_delta_collapse():
+    n = 1000
+    mu, logvar = torch.zeros(n, 4), torch.zeros(n, 4)
+    mu[:, 1] = 1.0  # KL = 0.5 nats for every image: not collapsed
+    mu[:5, 2] = 3.0  # informative for 0.5% of the images: collapsed at delta = 1%
+    mu[:50, 3] = 3.0  # informative for 5%: not collapsed
+    collapsed = metrics.kl_collapsed(mu, logvar, eps=0.01, delta=0.01)
+    assert collapsed.tolist() == [True, False, True, False]
+    loose = metrics.kl_collapsed(mu, logvar, eps=0.01, delta=0.1)
+    assert loose.tolist() == [True, False, True, True]
+
+
+def test_active_counts_by_three_definitions():
+    n = 2000
+    torch.manual_seed(0)
+    mu = torch.randn(n, 3) * torch.tensor([1.0, 0.2, 0.0])
+    logvar = torch.log(torch.tensor([0.01, 0.5, 1.0])).expand(n, 3)
+    counts = metrics.active_counts(mu, logvar)
+    assert counts == {"burda": 2, "bonheme": 1, "lucas": 2}
+
+
+def test_threshold_counts_and_convergence():
+    assert metrics.threshold_counts(torch.tensor([0.001, 0.05, 0.5]), [0.01, 0.1, 1.0]) == [2, 1, 0]
+    loss = [300.0, 250.0, 230.0, 225.0, 224.0, 223.8, 223.7, 223.6, 223.6, 223.5]
+    assert metrics.converged_epoch(loss, tol=1.0, window=3) == 5  # 224.0 -> at best 223.6
+    assert metrics.converged_epoch(loss, tol=0.01, window=3) is None
+    with pytest.raises(ValueError, match="window"):
+        metrics.converged_epoch(loss, tol=1.0, window=0)

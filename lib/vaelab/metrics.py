@@ -131,3 +131,44 @@ def knn_accuracy(z: torch.Tensor, labels: torch.Tensor, *, k: int = 10, chunk: i
         counts = torch.nn.functional.one_hot(votes, int(labels.max()) + 1).sum(1)
         correct += (counts.argmax(1) == labels[start : start + chunk]).sum().item()
     return correct / len(z)
+
+
+def bonheme_active(stats: UnitStats, *, threshold: float = 0.1) -> torch.Tensor:
+    """Bonheme & Grześ (2022): unit j is active when Var_x[mu_j] > `threshold` (0.1)."""
+    return stats.var_mu > threshold
+
+
+def kl_collapsed(mu: torch.Tensor, logvar: torch.Tensor, *, eps: float = 0.01,
+                 delta: float = 0.01) -> torch.Tensor:  # fmt: skip
+    """Lucas et al. (2019), (eps, delta)-collapse: unit j has collapsed when
+    KL(q(z_j|x) || N(0, 1)) < `eps` nats for at least a fraction 1 - `delta` of the images.
+    `mu`, `logvar`: `(N, latent_dim)`; returns a boolean `(latent_dim,)` mask."""
+    small = kl_per_unit(mu, logvar.expand_as(mu)) < eps  # (N, latent_dim)
+    return small.float().mean(0) >= 1 - delta
+
+
+def active_counts(mu: torch.Tensor, logvar: torch.Tensor) -> dict[str, int]:
+    """Active units of one encoding `(mu, logvar)` by three definitions, on the same data:
+    Burda et al. (Var mu > 0.01), Bonheme & Grześ (Var mu > 0.1), Lucas et al. (not collapsed)."""
+    stats = stats_of(mu, logvar.expand_as(mu))
+    return {
+        "burda": int(active_units(stats).sum()),
+        "bonheme": int(bonheme_active(stats).sum()),
+        "lucas": int((~kl_collapsed(mu, logvar)).sum()),
+    }
+
+
+def threshold_counts(values: torch.Tensor, thresholds) -> list[int]:
+    """How many of `values` (one per unit) exceed each threshold: a count's sensitivity."""
+    return [int((values > t).sum()) for t in thresholds]
+
+
+def converged_epoch(loss, *, tol: float, window: int) -> int | None:
+    """The first epoch (1-based) after which the loss falls by less than `tol` over the next
+    `window` epochs; None when no such epoch has a full window after it."""
+    if window < 1:
+        raise ValueError(f"window must be a positive number of epochs, got {window}")
+    for e in range(1, len(loss) - window + 1):
+        if loss[e - 1] - min(loss[e : e + window]) < tol:
+            return e
+    return None
