@@ -223,3 +223,13 @@ def test_verdict_words():
     assert sparsity.verdict(True, True) == "confirmed"
     assert sparsity.verdict(False, True) == "partly confirmed"
     assert sparsity.verdict(False, False) == "refuted"
+
+
+def test_report_gives_the_sum_error_of_inactive_units_or_nan_when_there_are_none():
+    r = sparsity.report(Ignores(), two_levels(40))
+    assert r["max_sum_error_inactive"] == pytest.approx(0.0, abs=1e-6)
+    all_used = sparsity.report(models.MLPVAE(2, (8,)), two_levels(40))
+    if all_used["inactive"] == 0:
+        assert math.isnan(all_used["max_sum_error_inactive"])
+    assert sparsity.nanmax([float("nan"), 0.2, 0.1]) == 0.2
+    assert math.isnan(sparsity.nanmax([float("nan")]))

@@ -114,6 +114,12 @@ def unit_rows(stats: metrics.UnitStats) -> list[dict]:
     ]
 
 
+def nanmax(values) -> float:
+    """The largest value that is not NaN; NaN when there is none."""
+    kept = [float(v) for v in values if v == v]
+    return max(kept) if kept else float("nan")
+
+
 def mean_sd(values) -> tuple[float, float]:
     """Mean and sample standard deviation (0 for a single value)."""
     values = [float(v) for v in values]
@@ -272,19 +278,23 @@ def epochs_for(steps: int, *, images: int, batch_size: int) -> int:
 
 def report(model, x: torch.Tensor, *, seed: int = 0) -> dict:
     """One model's row: units inactive (Asperti), active (Burda: Var mu > 0.01) and used by the
-    decoder (`decoder_use` > `USE_MIN`), the test ELBO (nats), max_j |Var mu_j + E sigma_j^2 - 1|,
-    and the per-unit `stats` and `use`."""
+    decoder (`decoder_use` > `USE_MIN`), the test ELBO (nats), max_j |Var mu_j + E sigma_j^2 - 1|
+    over all units and over the inactive ones (NaN when there are none), and the per-unit
+    `stats` and `use`."""
     stats = metrics.unit_stats(model, x)
     use = decoder_use(model, x)
+    off = metrics.inactive_units(stats)
+    error = (stats.var_mu + stats.mean_sigma2 - 1).abs()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         test_elbo = evaluate(model, x)["elbo"]
     return {
-        "inactive": int(metrics.inactive_units(stats).sum()),
+        "inactive": int(off.sum()),
         "active_burda": int(metrics.active_units(stats).sum()),
         "used": int((use > USE_MIN).sum()),
         "test_elbo": test_elbo,
-        "max_sum_error": (stats.var_mu + stats.mean_sigma2 - 1).abs().max().item(),
+        "max_sum_error": error.max().item(),
+        "max_sum_error_inactive": error[off].max().item() if off.any() else float("nan"),
         "stats": stats,
         "use": use,
     }
