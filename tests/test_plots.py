@@ -164,3 +164,9 @@ def test_sparsity_figures_draw_what_they_are_given():
     assert list(fig.axes[0].collections[0].get_offsets()[:, 1])[0] == 0
     fig = plots.latent_3d({"a": torch.randn(20, 3)}, torch.arange(20) % 10)
     assert fig.axes[0].name == "3d"
+
+
+def test_inactive_along_draws_one_line_per_run():
+    fig = plots.inactive_along({"a": ([0, 8, 16], [16, 3, 9]), "b": ([0, 8], [1, 1])})
+    lines = fig.axes[0].get_lines()
+    assert len(lines) == 2 and list(lines[0].get_ydata()) == [16, 3, 9]

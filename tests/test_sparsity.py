@@ -233,3 +233,17 @@ def test_report_gives_the_sum_error_of_inactive_units_or_nan_when_there_are_none
         assert math.isnan(all_used["max_sum_error_inactive"])
     assert sparsity.nanmax([float("nan"), 0.2, 0.1]) == 0.2
     assert math.isnan(sparsity.nanmax([float("nan")]))
+
+
+def test_inactive_along_training_and_when_the_count_settles():
+    units = [{"step": s, "value": {"var_mu": v, "mean_sigma2": m}} for s, v, m in [
+        (0, [0.001, 0.001], [1.0, 1.0]),  # both at the prior at initialisation
+        (8, [0.5, 0.001], [0.1, 1.0]),
+        (16, [0.5, 0.5], [0.1, 0.1]),
+        (24, [0.5, 0.001], [0.1, 0.9]),
+        (32, [0.5, 0.002], [0.1, 0.95]),
+    ]]  # fmt: skip
+    steps, counts = sparsity.inactive_along(units)
+    assert steps == [0, 8, 16, 24, 32] and counts == [2, 1, 0, 1, 1]
+    assert sparsity.settled_step(steps, counts) == 24
+    assert sparsity.settled_step([0, 8], [3, 3]) == 0

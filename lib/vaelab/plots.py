@@ -329,3 +329,14 @@ def eq7(points_by_label: dict[str, list[float]]):
            title="the variance part of -2 KL: 0 only at sigma^2 = 1")  # fmt: skip
     ax.legend(fontsize="small")
     return fig
+
+
+def inactive_along(curves: dict[str, tuple[list[int], list[int]]]):
+    """The number of inactive units along training, one line per run: `{label: (steps, counts)}`."""
+    fig, ax = plt.subplots(figsize=(7, 3.2), layout="constrained")
+    for label, (steps, counts) in curves.items():
+        ax.step(steps, counts, where="post", label=label)
+    ax.set(xscale="symlog", xlabel="minibatches of 128 (symlog)", ylabel="inactive units",
+           title="inactive units along training (probed training images)")  # fmt: skip
+    ax.legend(fontsize="small")
+    return fig

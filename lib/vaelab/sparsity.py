@@ -324,6 +324,26 @@ def give_up(units: list[dict]) -> list[dict]:
     return rows
 
 
+def inactive_along(units: list[dict]) -> tuple[list[int], list[int]]:
+    """`(steps, counts)`: the number of inactive units (`metrics.inactive_units`' criterion) at
+    each "units" probe of a run, on the probed training images."""
+    steps, counts = [], []
+    for u in units:
+        stats = metrics.UnitStats(torch.tensor(u["value"]["var_mu"]),
+                                  torch.tensor(u["value"]["mean_sigma2"]), None, None)  # fmt: skip
+        steps.append(u["step"])
+        counts.append(int(metrics.inactive_units(stats).sum()))
+    return steps, counts
+
+
+def settled_step(steps: list[int], counts: list[int]) -> int:
+    """The first step from which the count never changes again."""
+    last = len(counts) - 1
+    while last > 0 and counts[last - 1] == counts[-1]:
+        last -= 1
+    return steps[last]
+
+
 def kl_parts(mu: torch.Tensor, logvar: torch.Tensor):
     """The per-unit mean KL split as eq. (6) adds it: (E mu^2 / 2, -E eq7(sigma^2) / 2)."""
     return 0.5 * mu.pow(2).mean(0), -0.5 * eq7(logvar.exp()).mean(0)
