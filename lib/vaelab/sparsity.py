@@ -192,15 +192,17 @@ def _zero_effect(model, x, mask, samples: int, seed: int) -> dict:
 
 
 @torch.no_grad()
-def decoder_use(model, x: torch.Tensor) -> torch.Tensor:
+def decoder_use(model, x: torch.Tensor, *, mu: torch.Tensor | None = None) -> torch.Tensor:
     """How much the decoder uses each unit: `(latent_dim,)` nats per image.
 
     E_x[log p(x | mu(x)) - log p(x | mu(x) with mu_j replaced by its mean over x)]. It does not
     depend on the scale of mu_j, so it also applies to models trained without the KL term.
+    `mu`: the images' posterior means when the caller has them already.
     """
     model.eval()
     dev = next(model.parameters()).device
-    mu, _ = metrics.encode_all(model, x)
+    if mu is None:
+        mu, _ = metrics.encode_all(model, x)
     mu, mean = mu.to(dev), mu.mean(0).to(dev)
     use = torch.zeros(model.latent_dim)
     for start in range(0, len(x), 500):
@@ -281,8 +283,9 @@ def report(model, x: torch.Tensor, *, seed: int = 0) -> dict:
     decoder (`decoder_use` > `USE_MIN`), the test ELBO (nats), max_j |Var mu_j + E sigma_j^2 - 1|
     over all units and over the inactive ones (NaN when there are none), and the per-unit
     `stats` and `use`."""
-    stats = metrics.unit_stats(model, x)
-    use = decoder_use(model, x)
+    mu, logvar = metrics.encode_all(model, x)
+    stats = metrics.stats_of(mu, logvar)
+    use = decoder_use(model, x, mu=mu)
     off = metrics.inactive_units(stats)
     error = (stats.var_mu + stats.mean_sigma2 - 1).abs()
     with torch.random.fork_rng(devices=[]):
