@@ -72,3 +72,12 @@ def test_conv_shapes_through_the_network():
 def test_build_from_config():
     m = models.build(models.ModelConfig(kind="conv", latent_dim=8, posterior="isotropic"))
     assert isinstance(m, models.ConvVAE) and m.latent_dim == 8 and m.posterior == "isotropic"
+
+
+def test_pixel_means_are_probabilities_for_bernoulli_and_means_for_gaussian():
+    torch.manual_seed(0)
+    z = torch.randn(3, 2)
+    bern = models.MLPVAE(2, (8,))
+    assert torch.allclose(models.pixel_means(bern, z), torch.sigmoid(bern.decode(z)))
+    gauss = models.MLPVAE(2, (8,), likelihood="gaussian")
+    assert torch.equal(models.pixel_means(gauss, z), gauss.decode(z))

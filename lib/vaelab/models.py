@@ -200,6 +200,13 @@ def build(config: ModelConfig) -> VAE:
     raise ValueError(f"unknown model kind {config.kind!r}; choose 'mlp' or 'conv'")
 
 
+def pixel_means(vae, z: torch.Tensor) -> torch.Tensor:
+    """`decode(z)` as pixel means: probabilities for a Bernoulli decoder (its output is logits),
+    the output itself for a Gaussian one."""
+    out = vae.decode(z)
+    return torch.sigmoid(out) if vae.likelihood == "bernoulli" else out
+
+
 def device() -> torch.device:
     """CUDA when available, else the CPU."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")

@@ -98,10 +98,12 @@ def layer_gflops(model, *, batch_size: int, repeats: int = 20) -> float:
 
 
 def bench_model(kind: str, latent_dim: int):
-    """The model a workload times: Azmoodeh's dense VAE, or Asperti's convolutional one."""
+    """The model a workload times: "mlp" (Azmoodeh's dense VAE) or "conv" (Asperti's)."""
     if kind == "conv":
         return models.ConvVAE(latent_dim)
-    return models.MLPVAE(latent_dim, posterior="isotropic")
+    if kind == "mlp":
+        return models.MLPVAE(latent_dim, posterior="isotropic")
+    raise ValueError(f"kind must be 'mlp' or 'conv', got {kind!r}")
 
 
 def _dataloader_epoch(model, loader, opt) -> None:
@@ -120,8 +122,6 @@ def epoch_times(latent_dim: int, x: torch.Tensor, *, epochs: int, batch_size: in
     unknown = set(methods) - set(METHODS)
     if unknown:
         raise ValueError(f"unknown method(s) {sorted(unknown)}; known: {', '.join(METHODS)}")
-    if kind not in ("mlp", "conv"):
-        raise ValueError(f"kind must be 'mlp' or 'conv', got {kind!r}")
     torch.manual_seed(0)
     nets = {m: bench_model(kind, latent_dim) for m in methods}
     if "dataloader" in nets:

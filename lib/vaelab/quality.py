@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import cache, data, elbo, metrics
+from . import cache, data, elbo, metrics, models
 from .models import device as default_device
 from .train import progress_bar
 
@@ -165,9 +165,10 @@ def generate(vae, samples: int, *, seed: int = 0, batch_size: int = 1000) -> tor
     vae.eval()
     dev = next(vae.parameters()).device
     z = torch.randn(samples, vae.latent_dim, generator=torch.Generator().manual_seed(seed))
-    out = [vae.decode(z[s : s + batch_size].to(dev)).cpu() for s in range(0, samples, batch_size)]
-    x = torch.cat(out)
-    return torch.sigmoid(x) if vae.likelihood == "bernoulli" else x
+    batches = range(0, samples, batch_size)
+    return torch.cat(
+        [models.pixel_means(vae, z[s : s + batch_size].to(dev)).cpu() for s in batches]
+    )
 
 
 def dimension_report(vae, x_test, classifier, reference, *, samples: int, seed: int = 0) -> dict:

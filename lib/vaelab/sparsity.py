@@ -140,11 +140,6 @@ def prior_frechet(codes: torch.Tensor) -> float:
     return float(mean.pow(2).sum() + eig.sum() + len(eig) - 2 * eig.sqrt().sum())
 
 
-def _probs(model, z: torch.Tensor) -> torch.Tensor:
-    out = model.decode(z)
-    return torch.sigmoid(out) if model.likelihood == "bernoulli" else out
-
-
 @torch.no_grad()
 def zeroing(model, x: torch.Tensor, mask: torch.Tensor, *, samples: int, seed: int = 0) -> dict:
     """What setting the units in `mask` to 0 changes (Asperti's Fig. 4, measured).
@@ -174,7 +169,7 @@ def _zero_effect(model, x, mask, samples: int, seed: int) -> dict:
     keep = (~mask).float().to(dev)
     gen = torch.Generator().manual_seed(seed)
     z = torch.randn(samples, model.latent_dim, generator=gen).to(dev)
-    diff = (_probs(model, z) - _probs(model, z * keep)).abs()
+    diff = (models.pixel_means(model, z) - models.pixel_means(model, z * keep)).abs()
     change, count = 0.0, 0
     for start in range(0, len(x), 500):
         xb = x[start : start + 500].to(dev)
@@ -248,7 +243,7 @@ def slice_grid(model, *, per_side: int = 5, slices: int = 5):
     )  # (slices * per_side^2, 3)
     model.eval()
     dev = next(model.parameters()).device
-    return _probs(model, z.to(dev)).cpu(), z
+    return models.pixel_means(model, z.to(dev)).cpu(), z
 
 
 def runs(kind: str, *, data: str, epochs: int, seeds, batch_size: int, lr: float,
@@ -311,7 +306,7 @@ def zeroed_samples(model, mask: torch.Tensor, samples: int, *, seed: int = 0):
     z = torch.randn(samples, model.latent_dim, generator=torch.Generator().manual_seed(seed))
     z = z.to(dev)
     keep = (~mask.bool()).float().to(dev)
-    return _probs(model, z).cpu(), _probs(model, z * keep).cpu()
+    return models.pixel_means(model, z).cpu(), models.pixel_means(model, z * keep).cpu()
 
 
 def give_up(units: list[dict]) -> list[dict]:

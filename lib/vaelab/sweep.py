@@ -73,12 +73,11 @@ def fit_many(configs, *, backend: str | None = None, workers: int | None = None,
     worker's body (replaceable for tests); `workers` caps the local pool (Ray schedules its tasks
     by their `threads` CPUs).
     """
+    source = "backend"
     if backend is None:
-        backend = os.environ.get(BACKEND_ENV, "local")
-        if backend not in BACKENDS:
-            raise ValueError(f"{BACKEND_ENV} must be one of {', '.join(BACKENDS)}, got {backend!r}")
+        backend, source = os.environ.get(BACKEND_ENV, "local"), BACKEND_ENV
     if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+        raise ValueError(f"{source} must be one of {', '.join(BACKENDS)}, got {backend!r}")
     if workers is None:
         workers = os.cpu_count() or 1
     if not isinstance(workers, int) or workers < 1:
