@@ -193,3 +193,13 @@ def test_an_entry_exported_from_one_cache_imports_into_another(tmp_path, monkeyp
         cache.import_entry("1" * 20, blob)
     with pytest.raises(FileNotFoundError, match="no cache entry"):
         cache.export_entry("2" * 20)
+
+
+def test_heldout_enters_the_key_only_when_set_and_fit_records_the_test_curve():
+    assert cache.config_key(TINY) == "14b4c5a9f35f9c742e44"  # heldout=0: old entries still hit
+    config = FitConfig(data=TINY.data, model=TINY.model,
+                       train=TrainConfig(epochs=2, batch_size=128, heldout=100))  # fmt: skip
+    assert cache.config_key(config) != cache.config_key(TINY)
+    _, history = cache.fit(config)
+    assert len(history["heldout_loss"]) == 2
+    assert all(0 < v < 1000 for v in history["heldout_loss"])

@@ -108,3 +108,33 @@ def test_bf16_precision_trains_close_to_fp32_and_is_checked(fmnist):
     assert results["bf16"] == pytest.approx(results["fp32"], rel=0.03)
     with pytest.raises(ValueError, match="precision must be one of fp32, bf16"):
         TrainConfig(precision="fp16")
+
+
+def test_heldout_curve_is_the_test_elbo_after_each_epoch_and_leaves_training_unchanged(fmnist):
+    x, xt = fmnist
+    x = x[:512]
+    runs = {}
+    for heldout in (0, 200):
+        torch.manual_seed(0)
+        model = models.MLPVAE(4, (32,))
+        config = TrainConfig(epochs=3, batch_size=64, heldout=heldout)
+        history = train(model, x, config, seed=0, heldout=xt[:heldout] if heldout else None)
+        runs[heldout] = (model, history)
+    (plain, h0), (model, h1) = runs[0], runs[200]
+    assert "heldout_loss" not in h0 and h0["loss"] == h1["loss"]
+    assert all(torch.equal(a, b) for a, b in zip(plain.state_dict().values(),
+                                                   model.state_dict().values(), strict=True))
+    assert len(h1["heldout_loss"]) == 3
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        last = -elbo.evaluate(model, xt[:200])["elbo"]
+    assert h1["heldout_loss"][-1] == pytest.approx(last, rel=1e-6)
+    assert h1["heldout_loss"][-1] < h1["heldout_loss"][0]
+
+
+def test_heldout_size_is_checked_against_the_images_given(fmnist):
+    with pytest.raises(ValueError, match="heldout must be >= 0"):
+        TrainConfig(heldout=-1)
+    model = models.MLPVAE(2, (8,))
+    with pytest.raises(ValueError, match="heldout=50 asks for 50 held-out images, got 10"):
+        train(model, fmnist[0][:64], TrainConfig(epochs=1, heldout=50), heldout=fmnist[1][:10])

@@ -74,8 +74,9 @@ def config_key(config) -> str:
     }
     if payload["kind"] == "FitConfig":
         del payload["kind"]  # keys of VAE entries predate other kinds of entry
-        if config.train.precision == "fp32":  # nor did `precision` exist: old entries still hit
-            del payload["config"]["train"]["precision"]
+        for name, default in (("precision", "fp32"), ("heldout", 0)):  # added later: entries
+            if getattr(config.train, name) == default:  # cached before them keep their key
+                del payload["config"]["train"][name]
     blob = json.dumps(payload, sort_keys=True, default=list).encode()
     return hashlib.sha256(blob).hexdigest()[:20]
 
@@ -92,7 +93,8 @@ def load_data(config: DataConfig):
 
 def mlp_fit_config(latent_dim: int, *, posterior: str, epochs: int, batch_size: int, lr: float,
                    train_limit: int = 0, seed: int = 0, name: str = "fashion-mnist",
-                   hidden: tuple[int, ...] = (256, 256)) -> FitConfig:  # fmt: skip
+                   hidden: tuple[int, ...] = (256, 256), precision: str = "fp32",
+                   heldout: int = 0) -> FitConfig:  # fmt: skip
     """The dense Bernoulli VAE of Azmoodeh et al. (two layers of 256) as a `FitConfig`.
 
     One constructor for every chapter that trains it, so that equal sizes hit equal cache
@@ -101,7 +103,8 @@ def mlp_fit_config(latent_dim: int, *, posterior: str, epochs: int, batch_size: 
     return FitConfig(
         data=DataConfig(name, "train", limit=train_limit or None),
         model=models.ModelConfig("mlp", latent_dim, hidden, posterior, "bernoulli"),
-        train=TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr),
+        train=TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, precision=precision,
+                          heldout=heldout),  # fmt: skip
         seed=seed,
     )
 
@@ -178,10 +181,19 @@ def _train(config: FitConfig, key: str, dev: torch.device):
         hooks=probe_hooks(config.train, x),
         hook_every=config.train.probe_every,
         device=dev,
+        heldout=_heldout(config),
         desc=f"{config.model.kind} n={config.model.latent_dim} {config.data.name}",
     )
     history["run"] = run_info(key, config.data.name, time.perf_counter() - t0, dev)
     return model, history
+
+
+def _heldout(config: FitConfig) -> torch.Tensor | None:
+    """The first `config.train.heldout` test images of the training data's set, or None."""
+    if not config.train.heldout:
+        return None
+    test = dataclasses.replace(config.data, split="test", limit=config.train.heldout)
+    return load_data(test)[0]
 
 
 def run_info(key: str, name: str, seconds: float, dev: torch.device) -> dict:

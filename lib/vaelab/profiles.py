@@ -65,6 +65,12 @@ PARAMS: dict[str, Param] = {
     "tiles_images": Param(int, "training images of the synthetic tiles data set", 100, 1_000_000),
     "kl_weights": Param(list, "weights beta of the KL term in the sweep", 0, 1000, item=float),
     "track_steps": Param(int, "optimiser steps over which Fig. 1 follows ten digits", 1, 100_000),
+    "probe_epochs": Param(
+        list, "epochs of the convergence runs: [Fashion-MNIST, MNIST]", 1, 10_000, item=int
+    ),
+    "tolerance": Param(float, "converged: the held-out -ELBO gains less (nats) in `window`", 0, 100),
+    "window": Param(int, "epochs over which the convergence gain is measured", 1, 1000),
+    "iwae_samples": Param(int, "importance samples k of the IWAE bound", 1, 100_000),
 }
 
 
@@ -164,6 +170,32 @@ SIZES["asperti_kl"] = {
     | {"kl_weights": betas}
     for p, betas in (("smoke", [0.0, 1.0]), ("quick", [0.0, 0.5, 1.0, 2.0]),
                      ("paper", [0.0, 0.25, 0.5, 1.0, 2.0, 4.0]))
+}  # fmt: skip
+
+
+
+def _synthesis(*, dims: list, seeds: list, train_limit: int, probe_epochs: list,
+               tolerance: float, window: int, test_limit: int, iwae_images: int, generated: int,
+               classifier_epochs: int) -> dict:  # fmt: skip
+    """Sizes of Part III: Part I's MLP and Adam (batch 256) at lr 1e-3, trained in bf16."""
+    return dict(latent_dims=dims, seeds=seeds, batch_size=256, lr=1e-3, train_limit=train_limit,
+                probe_epochs=probe_epochs, tolerance=tolerance, window=window,
+                test_limit=test_limit, iwae_samples=100, iwae_images=iwae_images,
+                generated=generated, classifier_epochs=classifier_epochs)  # fmt: skip
+
+
+# Part III: the grid of dimensions x posteriors x seeds on Fashion-MNIST and MNIST. No paper sets
+# its budget: the epochs are measured, from `probe_epochs`-long runs at n = 20 (see synthesis).
+SIZES["synthesis"] = {
+    "smoke": _synthesis(dims=[2, 20], seeds=[0], train_limit=2000, probe_epochs=[2, 3],
+                        tolerance=1.0, window=1, test_limit=500, iwae_images=50, generated=500,
+                        classifier_epochs=1),
+    "quick": _synthesis(dims=[2, 20, 200, 800], seeds=[0, 1], train_limit=10_000,
+                        probe_epochs=[20, 100], tolerance=1.0, window=5, test_limit=2000,
+                        iwae_images=200, generated=2000, classifier_epochs=3),
+    "paper": _synthesis(dims=[2, 5, 10, 20, 50, 100, 200, 400, 800], seeds=[0, 1, 2],
+                        train_limit=0, probe_epochs=[60, 300], tolerance=1.0, window=10,
+                        test_limit=0, iwae_images=500, generated=10_000, classifier_epochs=5),
 }  # fmt: skip
 
 _COMMON = ("profile", "seed")  # parameters every chapter has, not sized by a profile

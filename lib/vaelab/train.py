@@ -40,6 +40,7 @@ class TrainConfig:
     probe_indices: tuple[int, ...] = ()  # training images whose per-unit stats are probed
     track_indices: tuple[int, ...] = ()  # training images whose (mu, logvar) are recorded
     precision: str = "fp32"  # "fp32", or "bf16": the forward pass under autocast, weights in fp32
+    heldout: int = 0  # test images whose -ELBO is recorded after each epoch (0: none)
 
     def __post_init__(self):
         for name in ("epochs", "batch_size"):
@@ -52,6 +53,8 @@ class TrainConfig:
             raise ValueError(
                 f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}"
             )
+        if not isinstance(self.heldout, int) or self.heldout < 0:
+            raise ValueError(f"heldout must be >= 0 (a number of test images), got {self.heldout!r}")
         if self.kl_weight < 0 or self.mu_penalty < 0 or self.probe_every < 0:
             raise ValueError("kl_weight, mu_penalty and probe_every must be >= 0")
 
@@ -71,13 +74,17 @@ def train(
     hook_every: int = 0,
     device: torch.device | None = None,
     desc: str = "train",
+    heldout: torch.Tensor | None = None,
 ) -> dict:
     """Train `model` on `x` (N, ...) with Adam; return the per-epoch history (JSON-ready).
 
     `hooks[name](model)` runs every `hook_every` steps (and before the first step); its values
-    go to `history["hooks"][name]` as `{"step": s, "value": v}`. The same seed on the same
-    machine, torch build and thread count gives identical weights and history.
+    go to `history["hooks"][name]` as `{"step": s, "value": v}`. When `config.heldout` > 0,
+    `heldout` holds that many test images and `history["heldout_loss"]` gets their -ELBO after
+    each epoch (one posterior draw per image, seed 0, outside the training RNG stream). The same
+    seed on the same machine, torch build and thread count gives identical weights and history.
     """
+    heldout = _check_heldout(config, heldout)
     dev = device or default_device()
     torch.manual_seed(seed)
     gen = torch.Generator(device="cpu").manual_seed(seed)
@@ -87,6 +94,8 @@ def train(
     opt = torch.optim.Adam(model.parameters(), lr=config.lr, fused=True)  # ~7% faster on CPU
     steps_per_epoch = math.ceil(len(x) / config.batch_size)
     history = _empty_history(hooks)
+    if heldout is not None:
+        history["heldout_loss"] = []
     _run_hooks(hooks, model, 0, history)
     step = 0
     bar = progress_bar(config.epochs * steps_per_epoch, desc)
@@ -110,10 +119,29 @@ def train(
                 _run_hooks(hooks, model, step, history)
             bar.update(1)
         _history_append(history, epoch, sums.means(), time.perf_counter() - t0)
+        if heldout is not None:
+            history["heldout_loss"].append(heldout_loss(model, heldout))
         bar.set_postfix(epoch=epoch, loss=f"{history['loss'][-1]:.2f}")
     bar.close()
     model.eval()
     return history
+
+
+def _check_heldout(config: TrainConfig, heldout: torch.Tensor | None) -> torch.Tensor | None:
+    given = 0 if heldout is None else len(heldout)
+    if given != config.heldout:
+        raise ValueError(
+            f"heldout={config.heldout} asks for {config.heldout} held-out images, got {given}"
+        )
+    return heldout if config.heldout else None
+
+
+def heldout_loss(model, x: torch.Tensor) -> float:
+    """-ELBO (nats per image) of `x`, one posterior draw each from seed 0; the caller's RNG
+    state is left as it was, so measuring does not change the training that follows."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        return -elbo.evaluate(model, x)["elbo"]
 
 
 def _step(model, opt, batch, config: TrainConfig) -> elbo.ElboTerms:
