@@ -122,8 +122,10 @@ def test_heldout_curve_is_the_test_elbo_after_each_epoch_and_leaves_training_unc
         runs[heldout] = (model, history)
     (plain, h0), (model, h1) = runs[0], runs[200]
     assert "heldout_loss" not in h0 and h0["loss"] == h1["loss"]
-    assert all(torch.equal(a, b) for a, b in zip(plain.state_dict().values(),
-                                                   model.state_dict().values(), strict=True))
+    assert all(
+        torch.equal(a, b)
+        for a, b in zip(plain.state_dict().values(), model.state_dict().values(), strict=True)
+    )
     assert len(h1["heldout_loss"]) == 3
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)

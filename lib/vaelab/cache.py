@@ -103,8 +103,9 @@ def mlp_fit_config(latent_dim: int, *, posterior: str, epochs: int, batch_size: 
     return FitConfig(
         data=DataConfig(name, "train", limit=train_limit or None),
         model=models.ModelConfig("mlp", latent_dim, hidden, posterior, "bernoulli"),
-        train=TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, precision=precision,
-                          heldout=heldout),  # fmt: skip
+        train=TrainConfig(
+            epochs=epochs, batch_size=batch_size, lr=lr, precision=precision, heldout=heldout
+        ),  # fmt: skip
         seed=seed,
     )
 

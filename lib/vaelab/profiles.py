@@ -68,7 +68,7 @@ PARAMS: dict[str, Param] = {
     "probe_epochs": Param(
         list, "epochs of the convergence runs: [Fashion-MNIST, MNIST]", 1, 10_000, item=int
     ),
-    "tolerance": Param(float, "converged: the held-out -ELBO gains less (nats) in `window`", 0, 100),
+    "tolerance": Param(float, "converged: held-out -ELBO gains less (nats) in `window`", 0, 100),
     "window": Param(int, "epochs over which the convergence gain is measured", 1, 1000),
     "iwae_samples": Param(int, "importance samples k of the IWAE bound", 1, 100_000),
 }
@@ -171,7 +171,6 @@ SIZES["asperti_kl"] = {
     for p, betas in (("smoke", [0.0, 1.0]), ("quick", [0.0, 0.5, 1.0, 2.0]),
                      ("paper", [0.0, 0.25, 0.5, 1.0, 2.0, 4.0]))
 }  # fmt: skip
-
 
 
 def _synthesis(*, dims: list, seeds: list, train_limit: int, probe_epochs: list,

@@ -54,7 +54,7 @@ class TrainConfig:
                 f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}"
             )
         if not isinstance(self.heldout, int) or self.heldout < 0:
-            raise ValueError(f"heldout must be >= 0 (a number of test images), got {self.heldout!r}")
+            raise ValueError(f"heldout must be >= 0 (test images), got {self.heldout!r}")
         if self.kl_weight < 0 or self.mu_penalty < 0 or self.probe_every < 0:
             raise ValueError("kl_weight, mu_penalty and probe_every must be >= 0")
 
