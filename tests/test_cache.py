@@ -203,3 +203,20 @@ def test_heldout_enters_the_key_only_when_set_and_fit_records_the_test_curve():
     _, history = cache.fit(config)
     assert len(history["heldout_loss"]) == 2
     assert all(0 < v < 1000 for v in history["heldout_loss"])
+
+
+def test_memo_computes_once_per_kind_and_params_and_keeps_json():
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"value": 1.5, "counts": [1, 2]}
+
+    first = cache.memo("eval", {"key": "abc", "k": 10}, compute)
+    again = cache.memo("eval", {"k": 10, "key": "abc"}, compute)
+    assert first == again == {"value": 1.5, "counts": [1, 2]} and len(calls) == 1
+    cache.memo("eval", {"key": "abc", "k": 11}, compute)
+    cache.memo("other", {"key": "abc", "k": 10}, compute)
+    assert len(calls) == 3
+    with pytest.raises(TypeError, match="memo: compute must return a dict"):
+        cache.memo("bad", {}, lambda: [1])

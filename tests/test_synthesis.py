@@ -37,3 +37,51 @@ def test_grid_holds_every_data_set_posterior_dimension_and_seed(smoke):
     assert cell.train.epochs == 7 and cell.model.latent_dim == 20
     assert cell == synthesis.fit_config(smoke, "mnist", "diagonal", 20, seed=0, epochs=7)
     assert cache.config_key(cell) != cache.config_key(configs["mnist", "isotropic", 20, 0])
+
+
+@pytest.fixture(scope="module")
+def tiny_grid():
+    """Two tiny fitted models (isotropic, diagonal) and the Fashion-MNIST instruments."""
+    run = profiles.resolve("smoke", section="synthesis", train_limit=1000, test_limit=300,
+                           generated=200, iwae_images=20)  # fmt: skip
+    inst = synthesis.instruments(run)["fashion-mnist"]
+    fits = {}
+    for post in synthesis.POSTERIORS:
+        config = synthesis.fit_config(run, "fashion-mnist", post, 8, seed=0, epochs=2)
+        fits[post] = (config, *cache.fit(config))
+    return run, inst, fits
+
+
+def test_instruments_hold_test_images_a_classifier_and_its_reference_features(tiny_grid):
+    run, inst, _ = tiny_grid
+    assert len(inst.x_test) == run.test_limit and inst.reference.shape == (run.test_limit, 128)
+    assert 0.1 < inst.accuracy <= 1 and len(inst.key) == 20
+
+
+def test_evaluate_gives_the_rows_metrics_and_is_memoized(tiny_grid):
+    run, inst, fits = tiny_grid
+    config, model, history = fits["diagonal"]
+    row = synthesis.evaluate(model, config, history, inst, run)
+    assert (row["data"], row["posterior"], row["latent_dim"], row["seed"]) == (
+        "fashion-mnist", "diagonal", 8, 0)  # fmt: skip
+    assert row["epochs"] == 2 and row["heldout_loss"] == history["heldout_loss"]
+    assert row["iwae"] >= row["test_elbo"] - 5 and row["test_elbo"] < 0
+    assert row["fid"] > 0 and 0 <= row["class_entropy"] <= 3.33
+    for name in ("burda", "bonheme", "lucas"):
+        assert 0 <= row["active"][name] <= 8
+    assert row["active"]["bonheme"] <= row["active"]["burda"]  # 0.1 is stricter than 0.01
+    assert len(row["var_mu_sorted"]) == 8 and row["var_mu_sorted"] == sorted(
+        row["var_mu_sorted"], reverse=True)  # fmt: skip
+    sens = row["sensitivity"]
+    assert len(sens["var_mu"]) == len(synthesis.THRESHOLDS) == len(sens["kl"])
+    assert sens["var_mu"] == sorted(sens["var_mu"], reverse=True)  # counts fall as t rises
+    assert row is not synthesis.evaluate(model, config, history, inst, run)
+    assert row == synthesis.evaluate(model, config, history, inst, run)
+
+
+def test_an_isotropic_unit_cannot_collapse_while_another_is_used(tiny_grid):
+    # one shared sigma^2 < 1 gives every unit KL > 0 on every image: Lucas counts them all
+    run, inst, fits = tiny_grid
+    config, model, history = fits["isotropic"]
+    row = synthesis.evaluate(model, config, history, inst, run)
+    assert row["active"]["lucas"] == 8

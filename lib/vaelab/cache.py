@@ -146,6 +146,26 @@ def load_or_make(key: str, load, make):
     return found
 
 
+def memo(kind: str, params: dict, compute) -> dict:
+    """The JSON result of `compute()` for `(kind, params)`, computed once and kept in the cache.
+
+    For evaluations of cached models: `params` must name everything the result depends on (the
+    model's key, sizes, seeds). Stored as `<root>/memo/<kind>-<hash>.json`, written atomically.
+    """
+    payload = json.dumps({"kind": kind, "params": params, "code_version": CODE_VERSION},
+                         sort_keys=True, default=list)  # fmt: skip
+    path = cache_root() / "memo" / f"{kind}-{hashlib.sha256(payload.encode()).hexdigest()[:20]}.json"
+    if path.exists():
+        return json.loads(path.read_text())["result"]
+    result = compute()
+    if not isinstance(result, dict):
+        raise TypeError(f"memo: compute must return a dict, got {type(result).__name__}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps({"kind": kind, "params": params, "result": result}, sort_keys=True)
+    _atomic_write(path, lambda tmp: Path(tmp).write_text(text))
+    return json.loads(text)["result"]
+
+
 def _log_use(key: str, run: dict) -> None:
     path = os.environ.get(LOG_ENV)
     if path:

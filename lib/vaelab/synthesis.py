@@ -9,7 +9,12 @@ grid trains for as long as the slower posterior needs to converge (`grid_epochs`
 
 from __future__ import annotations
 
-from vaelab import cache, metrics
+import time
+from dataclasses import dataclass
+
+import torch
+
+from vaelab import cache, data, elbo, metrics, quality
 
 DATASETS = ("fashion-mnist", "mnist")
 POSTERIORS = ("isotropic", "diagonal")
@@ -55,3 +60,82 @@ def grid_configs(run, epochs: dict) -> dict:
         for n in run.latent_dims
         for seed in run.seeds
     }
+
+
+@dataclass(frozen=True)
+class Instrument:
+    """What one data set's runs are measured with (the Part I metrics)."""
+
+    x_test: torch.Tensor  # the test images of every metric
+    classifier: torch.nn.Module  # feature space of the FID, labels of the class entropy
+    reference: torch.Tensor  # classifier features of `x_test`
+    key: str  # the classifier's cache key (part of every evaluation's memo key)
+    accuracy: float  # the classifier's test accuracy
+    fid_real: float  # FID of as many real training images against `x_test`: the metric's floor
+
+
+def instruments(run) -> dict[str, Instrument]:
+    """`{data: Instrument}`: the Fashion-MNIST classifier of Part I, the MNIST one of Part II."""
+    out = {}
+    for name in DATASETS:
+        extra = {"train_limit": run.train_limit} if name == "fashion-mnist" else {}
+        config = quality.ClassifierConfig(name=name, epochs=run.classifier_epochs, **extra)
+        classifier, info = quality.fit_classifier(config)
+        x_test = data.load(name, "test")[0][: run.test_limit or None]
+        x_train = data.load(name, "train")[0]
+        pick = torch.randperm(len(x_train), generator=torch.Generator().manual_seed(0))
+        reference = quality.features(classifier, x_test)
+        real = quality.features(classifier, x_train[pick[: len(x_test)]])
+        out[name] = Instrument(x_test, classifier, reference, cache.config_key(config),
+                               info["test_accuracy"], quality.frechet_distance(real, reference))  # fmt: skip
+    return out
+
+
+# thresholds of the sensitivity figure: on Var_x mu_j (Burda 0.01, Bonheme & Grześ 0.1) and on
+# the per-image KL of Lucas et al.'s collapse (eps = 0.01); delta stays at Lucas' 0.01
+THRESHOLDS = tuple(10.0 ** (k / 4) for k in range(-20, 5))  # 1e-5 ... 10
+DELTA = 0.01
+
+
+def evaluate(model, config, history: dict, inst: Instrument, run) -> dict:
+    """One run's row, computed once per model and sizes (`cache.memo`): its place in the grid,
+    training time and held-out curve, test ELBO, rate and distortion, the IWAE bound, FID and
+    class entropy of generated samples, active units by the three definitions, the sorted
+    Var_x mu_j and the counts at every `THRESHOLDS` value."""
+    params = {"model": cache.config_key(config), "classifier": inst.key,
+              "test_images": len(inst.x_test), "iwae_samples": run.iwae_samples,
+              "iwae_images": run.iwae_images, "generated": run.generated,
+              "seed": run.seed}  # fmt: skip
+    return cache.memo("synthesis-eval", params, lambda: _evaluate(model, config, history, inst, run))
+
+
+def _evaluate(model, config, history: dict, inst: Instrument, run) -> dict:
+    t0 = time.perf_counter()
+    x = inst.x_test
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(run.seed)
+        ev = elbo.evaluate(model, x)
+    k = run.iwae_samples
+    iwae = elbo.iwae_curve(model, x[: run.iwae_images], [k], seed=run.seed)[k]
+    fake = quality.generate(model, run.generated, seed=run.seed)
+    mu, logvar = metrics.encode_all(model, x)
+    stats = metrics.stats_of(mu, logvar)
+    kl = elbo.kl_per_unit(mu, logvar)  # (N, latent_dim), per image and unit
+    return {
+        "data": config.data.name, "posterior": config.model.posterior,
+        "latent_dim": config.model.latent_dim, "seed": config.seed,
+        "epochs": config.train.epochs, "train_seconds": history["run"]["train_seconds"],
+        "heldout_loss": history["heldout_loss"], "train_loss": history["loss"][-1],
+        "test_elbo": ev["elbo"], "rate": ev["rate"], "distortion": ev["distortion"],
+        "iwae": iwae,
+        "fid": quality.frechet_distance(quality.features(inst.classifier, fake), inst.reference),
+        "class_entropy": quality.class_entropy(quality.predict(inst.classifier, fake)),
+        "active": metrics.active_counts(mu, logvar),
+        "median_sigma2": logvar.exp().median().item(),
+        "var_mu_sorted": stats.var_mu.sort(descending=True).values.tolist(),
+        "sensitivity": {
+            "var_mu": metrics.threshold_counts(stats.var_mu, THRESHOLDS),
+            "kl": [int(((kl < t).float().mean(0) < 1 - DELTA).sum()) for t in THRESHOLDS],
+        },
+        "eval_seconds": time.perf_counter() - t0,
+    }  # fmt: skip
