@@ -170,3 +170,31 @@ def test_inactive_along_draws_one_line_per_run():
     fig = plots.inactive_along({"a": ([0, 8, 16], [16, 3, 9]), "b": ([0, 8], [1, 1])})
     lines = fig.axes[0].get_lines()
     assert len(lines) == 2 and list(lines[0].get_ydata()) == [16, 3, 9]
+
+
+def test_convergence_draws_each_curve_and_marks_the_chosen_epochs():
+    fig = plots.convergence({"a": {"iso": [5.0, 4.0, 3.0], "diag": [6.0, 4.0, 2.0]}}, {"a": 2})
+    ax = fig.axes[0]
+    lines = ax.get_lines()
+    assert [ln.get_label() for ln in lines] == ["iso", "diag", "grid: 2 epochs"]
+    assert list(lines[1].get_ydata()) == [6.0, 4.0, 2.0] and list(lines[2].get_xdata()) == [2, 2]
+
+
+def test_lines_vs_dim_plots_means_with_error_bars_and_the_identity():
+    panels = {"p": {"iso": {2: (1.0, 0.1), 20: (3.0, 0.2)}}, "q": {"diag": {2: (2.0, 0.0)}},
+              "r": {"x": {2: (1.0, 0.0)}}}  # fmt: skip
+    fig = plots.lines_vs_dim(panels, ylabels={"p": "P", "q": "Q", "r": "R"}, identity=True)
+    first = fig.axes[0]
+    assert list(first.get_lines()[0].get_ydata()) == [1.0, 3.0]
+    assert first.get_lines()[-1].get_label() == "all n units" and first.get_yscale() == "log"
+    assert [ax.get_visible() for ax in fig.axes] == [True, True, True, False]
+
+
+def test_threshold_sensitivity_steps_the_counts_and_marks_the_defaults():
+    fig = plots.threshold_sensitivity({"Var mu": {"n=8": [8, 5, 1]}}, [1e-3, 1e-2, 1e-1],
+                                      defaults={"Var mu": {"Burda": 0.01}})  # fmt: skip
+    ax = fig.axes[0]
+    assert list(ax.get_lines()[0].get_ydata()) == [8, 5, 1]
+    assert (
+        list(ax.get_lines()[1].get_xdata()) == [0.01, 0.01] and ax.texts[0].get_text() == " Burda"
+    )

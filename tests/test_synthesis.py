@@ -1,4 +1,7 @@
+import copy
+
 import pytest
+import torch
 
 from vaelab import cache, profiles, synthesis
 
@@ -85,3 +88,57 @@ def test_an_isotropic_unit_cannot_collapse_while_another_is_used(tiny_grid):
     config, model, history = fits["isotropic"]
     row = synthesis.evaluate(model, config, history, inst, run)
     assert row["active"]["lucas"] == 8
+
+
+def test_pruning_a_unit_the_decoder_ignores_changes_nothing(tiny_grid):
+    run, inst, fits = tiny_grid
+    config, model, _ = fits["diagonal"]
+    model = copy.deepcopy(model)
+    with torch.no_grad():
+        model.mu.weight[1:] *= 20  # units 1.. clearly active
+        for p in (model.mu.weight[0], model.mu.bias[0], model.logvar.weight[0], model.logvar.bias[0],
+                  model.decoder[0][0].weight[:, 0]):  # fmt: skip
+            p.zero_()  # unit 0: mu = 0, sigma^2 = 1, unread by the decoder
+    out = synthesis.prune(model, inst, run)
+    assert out["inactive"] == 1 and out["elbo_change"] == 0.0 and out["max_pixel_diff"] == 0.0
+    assert out["fid_zeroed"] == pytest.approx(out["fid"], rel=1e-9)
+    assert out["control_elbo_change"] != 0  # zeroing a unit the decoder reads changes the ELBO
+
+
+def test_intrinsic_dim_is_the_mean_active_count_of_the_largest_diagonal_model():
+    rows = [{"data": "mnist", "posterior": p, "latent_dim": n, "seed": s, "active": {"burda": a}}
+            for p, n, s, a in (("diagonal", 800, 0, 14), ("diagonal", 800, 1, 15),
+                               ("diagonal", 200, 0, 99), ("isotropic", 800, 0, 700))]  # fmt: skip
+    assert synthesis.intrinsic_dim(rows, "mnist") == pytest.approx(14.5)
+    with pytest.raises(ValueError, match="no diagonal runs of fashion-mnist"):
+        synthesis.intrinsic_dim(rows, "fashion-mnist")
+
+
+def _rows():
+    rows = []
+    for post, fids in (("isotropic", {20: 10.0, 800: 30.0}), ("diagonal", {20: 10.0, 800: 11.0})):
+        for n, fid in fids.items():
+            for seed, shift in ((0, -1.0), (1, 1.0)):
+                active = {"burda": min(n, 15) + seed, "bonheme": min(n, 12), "lucas": n}
+                rows.append({"data": "fashion-mnist", "posterior": post, "latent_dim": n,
+                             "seed": seed, "fid": fid + shift, "active": active})  # fmt: skip
+    return rows
+
+
+def test_summary_takes_mean_and_sd_over_seeds_of_a_metric_or_an_active_count():
+    rows = _rows()
+    assert synthesis.summary(rows, "fid", "fashion-mnist", "isotropic") == {
+        20: (10.0, pytest.approx(2**0.5)), 800: (30.0, pytest.approx(2**0.5))}  # fmt: skip
+    assert synthesis.summary(rows, "active.burda", "fashion-mnist", "diagonal")[800] == (
+        15.5, pytest.approx(0.5**0.5))  # fmt: skip
+
+
+def test_fid_ratio_and_saturation_verdicts():
+    rows = _rows()
+    assert synthesis.fid_ratio(rows, "fashion-mnist", "isotropic") == pytest.approx(3.0)
+    assert synthesis.fid_ratio(rows, "fashion-mnist", "diagonal") == pytest.approx(1.1)
+    sat = synthesis.saturation(synthesis.summary(rows, "active.burda", "fashion-mnist",
+                                                 "diagonal"))  # fmt: skip
+    assert sat == {"largest": 800, "count": 15.5, "previous": 15.5, "saturates": True}
+    grows = synthesis.saturation({10: (9.0, 0.0), 100: (60.0, 0.0), 800: (300.0, 0.0)})
+    assert grows["saturates"] is False

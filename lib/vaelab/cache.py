@@ -154,7 +154,9 @@ def memo(kind: str, params: dict, compute) -> dict:
     """
     payload = json.dumps({"kind": kind, "params": params, "code_version": CODE_VERSION},
                          sort_keys=True, default=list)  # fmt: skip
-    path = cache_root() / "memo" / f"{kind}-{hashlib.sha256(payload.encode()).hexdigest()[:20]}.json"
+    path = (
+        cache_root() / "memo" / f"{kind}-{hashlib.sha256(payload.encode()).hexdigest()[:20]}.json"
+    )
     if path.exists():
         return json.loads(path.read_text())["result"]
     result = compute()

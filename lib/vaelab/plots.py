@@ -340,3 +340,57 @@ def inactive_along(curves: dict[str, tuple[list[int], list[int]]]):
            title="inactive units along training (probed training images)")  # fmt: skip
     ax.legend(fontsize="small")
     return fig
+
+
+def convergence(curves: dict[str, dict[str, list[float]]], marks: dict[str, int]):
+    """One panel per data set: held-out -ELBO per epoch of each run `curves[panel][label]`, and a
+    dashed line at the epochs chosen for the grid, `marks[panel]`."""
+    fig, axes = plt.subplots(1, len(curves), figsize=(4.6 * len(curves), 3.4),
+                             layout="constrained", squeeze=False)  # fmt: skip
+    for ax, (panel, by_label) in zip(axes[0], curves.items(), strict=True):
+        for label, loss in by_label.items():
+            ax.plot(range(1, len(loss) + 1), loss, label=label)
+        ax.axvline(marks[panel], ls="--", c="k", lw=1, label=f"grid: {marks[panel]} epochs")
+        low = min(min(v) for v in by_label.values())
+        ax.set(title=panel, xlabel="epoch", ylabel="held-out −ELBO (nats)",
+               ylim=(low - 5, low + 60))  # fmt: skip
+        ax.legend(fontsize=8)
+    return fig
+
+
+def lines_vs_dim(panels: dict[str, dict[str, dict]], *, ylabels: dict[str, str],
+                 identity: bool = False, ncol: int = 2):  # fmt: skip
+    """One panel per key of `panels`, one line per `panels[panel][label] = {n: (mean, sd)}` with
+    sd error bars, against n on a log axis; `identity` adds the line y = n (every unit used)."""
+    rows = -(-len(panels) // ncol)
+    fig, axes = plt.subplots(rows, ncol, figsize=(4.8 * ncol, 3.4 * rows), layout="constrained",
+                             squeeze=False)  # fmt: skip
+    for ax, (panel, by_label) in zip(axes.flat, panels.items(), strict=False):
+        for label, summary in by_label.items():
+            _errorbar(ax, summary, label=label, ms=3)
+        if identity:
+            ns = sorted({n for s in by_label.values() for n in s})
+            ax.plot(ns, ns, ls=":", c="grey", label="all n units")
+            ax.set_yscale("log")
+        ax.set(xscale="log", xlabel="latent dimension n", ylabel=ylabels[panel], title=panel)
+        ax.legend(fontsize=7)
+    for ax in axes.flat[len(panels) :]:
+        ax.set_visible(False)
+    return fig
+
+
+def threshold_sensitivity(panels: dict[str, dict[str, list[int]]], thresholds, *,
+                          defaults: dict[str, float]):  # fmt: skip
+    """Active-unit counts against the threshold (log axis), one panel per key of `panels`, one
+    line per label; `defaults[panel]` marks the published threshold(s) of that panel."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.8 * len(panels), 3.4),
+                             layout="constrained", squeeze=False)  # fmt: skip
+    for ax, (panel, by_label) in zip(axes[0], panels.items(), strict=True):
+        for label, counts in by_label.items():
+            ax.step(thresholds, counts, where="post", label=label)
+        for name, t in defaults[panel].items():
+            ax.axvline(t, ls="--", c="grey", lw=1)
+            ax.text(t, ax.get_ylim()[1], f" {name}", rotation=90, va="top", fontsize=7)
+        ax.set(xscale="log", xlabel="threshold", ylabel="active units", title=panel)
+        ax.legend(fontsize=7)
+    return fig

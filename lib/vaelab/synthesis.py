@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
-from vaelab import cache, data, elbo, metrics, quality
+from vaelab import cache, data, elbo, metrics, quality, sparsity
 
 DATASETS = ("fashion-mnist", "mnist")
 POSTERIORS = ("isotropic", "diagonal")
@@ -106,7 +106,9 @@ def evaluate(model, config, history: dict, inst: Instrument, run) -> dict:
               "test_images": len(inst.x_test), "iwae_samples": run.iwae_samples,
               "iwae_images": run.iwae_images, "generated": run.generated,
               "seed": run.seed}  # fmt: skip
-    return cache.memo("synthesis-eval", params, lambda: _evaluate(model, config, history, inst, run))
+    return cache.memo(
+        "synthesis-eval", params, lambda: _evaluate(model, config, history, inst, run)
+    )
 
 
 def _evaluate(model, config, history: dict, inst: Instrument, run) -> dict:
@@ -139,3 +141,62 @@ def _evaluate(model, config, history: dict, inst: Instrument, run) -> dict:
         },
         "eval_seconds": time.perf_counter() - t0,
     }  # fmt: skip
+
+
+def prune(model, inst: Instrument, run) -> dict:
+    """Zero the units that are not active (Burda et al.: Var_x mu_j <= 0.01) in one model.
+
+    ELBO change on the test images and pixel change of decoded samples, with a control that zeroes
+    as many active units (`sparsity.zeroing`), and the FID of `run.generated` samples before and
+    after zeroing, decoded from the same z."""
+    mu, _ = metrics.encode_all(model, inst.x_test)
+    mask = ~metrics.active_units(metrics.stats_of(mu, mu))
+    effect = sparsity.zeroing(model, inst.x_test, mask, samples=1000, seed=run.seed)
+    full, zeroed = sparsity.zeroed_samples(model, mask, run.generated, seed=run.seed)
+    fid = [quality.frechet_distance(quality.features(inst.classifier, images), inst.reference)
+           for images in (full, zeroed)]  # fmt: skip
+    keep = ("elbo_change", "max_pixel_diff", "mean_pixel_diff", "control_elbo_change")
+    return {"inactive": int(mask.sum()), **{k: effect[k] for k in keep}, "fid": fid[0],
+            "fid_zeroed": fid[1]}  # fmt: skip
+
+
+def intrinsic_dim(rows: list[dict], data_name: str) -> float:
+    """Active units (Burda et al.) of the largest diagonal model of `data_name`, mean over seeds."""
+    diag = [r for r in rows if r["data"] == data_name and r["posterior"] == "diagonal"]
+    if not diag:
+        raise ValueError(f"no diagonal runs of {data_name} among the rows")
+    largest = max(r["latent_dim"] for r in diag)
+    counts = [r["active"]["burda"] for r in diag if r["latent_dim"] == largest]
+    return sum(counts) / len(counts)
+
+
+def _value(row: dict, metric: str) -> float:
+    for part in metric.split("."):  # "fid", or "active.burda"
+        row = row[part]
+    return float(row)
+
+
+def summary(rows: list[dict], metric: str, data_name: str, posterior: str) -> dict:
+    """`{latent_dim: (mean, sd over seeds)}` of `metric` ("fid", "active.burda", ...) for one data
+    set and posterior."""
+    picked = [{"latent_dim": r["latent_dim"], "v": _value(r, metric)} for r in rows
+              if r["data"] == data_name and r["posterior"] == posterior]  # fmt: skip
+    return dict(sorted(quality.by_dimension(picked, "v").items()))
+
+
+def fid_ratio(rows: list[dict], data_name: str, posterior: str, *, large: int = 800,
+              small: int = 20) -> float:  # fmt: skip
+    """Mean FID at n = `large` over mean FID at n = `small`: above 1, the larger space samples worse."""
+    fid = summary(rows, "fid", data_name, posterior)
+    return fid[large][0] / fid[small][0]
+
+
+def saturation(active: dict, *, slack: float = 0.1) -> dict:
+    """Does an active-unit count `{n: (mean, sd)}` stop growing with n? It saturates when the count
+    at the largest n is within `slack` (10%, at least one unit) of the count at the next n and
+    below half of the next n, so that units were free to be used and were not."""
+    ns = sorted(active)
+    largest, previous = ns[-1], ns[-2]
+    count, before = active[largest][0], active[previous][0]
+    saturates = abs(count - before) <= max(1.0, slack * before) and count < previous / 2
+    return {"largest": largest, "count": count, "previous": before, "saturates": saturates}
