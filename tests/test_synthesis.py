@@ -96,8 +96,9 @@ def test_pruning_a_unit_the_decoder_ignores_changes_nothing(tiny_grid):
     model = copy.deepcopy(model)
     with torch.no_grad():
         model.mu.weight[1:] *= 20  # units 1.. clearly active
-        for p in (model.mu.weight[0], model.mu.bias[0], model.logvar.weight[0], model.logvar.bias[0],
-                  model.decoder[0][0].weight[:, 0]):  # fmt: skip
+        unit0 = (model.mu.weight[0], model.mu.bias[0], model.logvar.weight[0],
+                 model.logvar.bias[0], model.decoder[0][0].weight[:, 0])  # fmt: skip
+        for p in unit0:
             p.zero_()  # unit 0: mu = 0, sigma^2 = 1, unread by the decoder
     out = synthesis.prune(model, inst, run)
     assert out["inactive"] == 1 and out["elbo_change"] == 0.0 and out["max_pixel_diff"] == 0.0
@@ -116,7 +117,10 @@ def test_intrinsic_dim_is_the_mean_active_count_of_the_largest_diagonal_model():
 
 def _rows():
     rows = []
-    for post, fids in (("isotropic", {20: 10.0, 800: 30.0}), ("diagonal", {20: 10.0, 800: 11.0})):
+    for post, fids in (
+        ("isotropic", {20: 10.0, 200: 20.0, 800: 30.0}),
+        ("diagonal", {20: 10.0, 200: 10.5, 800: 11.0}),
+    ):
         for n, fid in fids.items():
             for seed, shift in ((0, -1.0), (1, 1.0)):
                 active = {"burda": min(n, 15) + seed, "bonheme": min(n, 12), "lucas": n}
@@ -128,7 +132,8 @@ def _rows():
 def test_summary_takes_mean_and_sd_over_seeds_of_a_metric_or_an_active_count():
     rows = _rows()
     assert synthesis.summary(rows, "fid", "fashion-mnist", "isotropic") == {
-        20: (10.0, pytest.approx(2**0.5)), 800: (30.0, pytest.approx(2**0.5))}  # fmt: skip
+        20: (10.0, pytest.approx(2**0.5)), 200: (20.0, pytest.approx(2**0.5)),
+        800: (30.0, pytest.approx(2**0.5))}  # fmt: skip
     assert synthesis.summary(rows, "active.burda", "fashion-mnist", "diagonal")[800] == (
         15.5, pytest.approx(0.5**0.5))  # fmt: skip
 

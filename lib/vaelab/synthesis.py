@@ -9,6 +9,7 @@ grid trains for as long as the slower posterior needs to converge (`grid_epochs`
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 
@@ -86,8 +87,9 @@ def instruments(run) -> dict[str, Instrument]:
         pick = torch.randperm(len(x_train), generator=torch.Generator().manual_seed(0))
         reference = quality.features(classifier, x_test)
         real = quality.features(classifier, x_train[pick[: len(x_test)]])
+        fid_real = quality.frechet_distance(real, reference)
         out[name] = Instrument(x_test, classifier, reference, cache.config_key(config),
-                               info["test_accuracy"], quality.frechet_distance(real, reference))  # fmt: skip
+                               info["test_accuracy"], fid_real)  # fmt: skip
     return out
 
 
@@ -106,9 +108,8 @@ def evaluate(model, config, history: dict, inst: Instrument, run) -> dict:
               "test_images": len(inst.x_test), "iwae_samples": run.iwae_samples,
               "iwae_images": run.iwae_images, "generated": run.generated,
               "seed": run.seed}  # fmt: skip
-    return cache.memo(
-        "synthesis-eval", params, lambda: _evaluate(model, config, history, inst, run)
-    )
+    compute = functools.partial(_evaluate, model, config, history, inst, run)
+    return cache.memo("synthesis-eval", params, compute)
 
 
 def _evaluate(model, config, history: dict, inst: Instrument, run) -> dict:
@@ -186,7 +187,7 @@ def summary(rows: list[dict], metric: str, data_name: str, posterior: str) -> di
 
 def fid_ratio(rows: list[dict], data_name: str, posterior: str, *, large: int = 800,
               small: int = 20) -> float:  # fmt: skip
-    """Mean FID at n = `large` over mean FID at n = `small`: above 1, the larger space samples worse."""
+    """Mean FID at n = `large` over that at n = `small`: above 1, the larger space samples worse."""
     fid = summary(rows, "fid", data_name, posterior)
     return fid[large][0] / fid[small][0]
 
