@@ -147,3 +147,20 @@ def test_fid_ratio_and_saturation_verdicts():
     assert sat == {"largest": 800, "count": 15.5, "previous": 15.5, "saturates": True}
     grows = synthesis.saturation({10: (9.0, 0.0), 100: (60.0, 0.0), 800: (300.0, 0.0)})
     assert grows["saturates"] is False
+
+
+def test_measure_epochs_trains_the_probes_and_reads_their_heldout_curves(smoke):
+    out = synthesis.measure_epochs(smoke)
+    assert set(out) == set(synthesis.DATASETS)
+    fm = out["fashion-mnist"]
+    assert set(fm["curves"]) == set(synthesis.POSTERIORS)
+    assert all(len(c) == smoke.probe_epochs[0] for c in fm["curves"].values())
+    expected = synthesis.grid_epochs(fm["curves"], tol=smoke.tolerance, window=smoke.window)
+    assert {k: fm[k] for k in ("epochs", "converged")} == expected
+    assert fm["train_seconds"] > 0
+
+
+def test_retrain_configs_put_both_posteriors_at_the_rounded_intrinsic_dimension(smoke):
+    configs = synthesis.retrain_configs(smoke, {"mnist": 7}, {"mnist": 14.6})
+    assert set(configs) == {("mnist", p, 15, s) for p in synthesis.POSTERIORS for s in smoke.seeds}
+    assert configs["mnist", "diagonal", 15, 0].train.epochs == 7

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import torch
 
-from vaelab import cache, data, elbo, metrics, quality, sparsity
+from vaelab import cache, data, elbo, metrics, quality, sparsity, sweep
 
 DATASETS = ("fashion-mnist", "mnist")
 POSTERIORS = ("isotropic", "diagonal")
@@ -201,3 +201,39 @@ def saturation(active: dict, *, slack: float = 0.1) -> dict:
     count, before = active[largest][0], active[previous][0]
     saturates = abs(count - before) <= max(1.0, slack * before) and count < previous / 2
     return {"largest": largest, "count": count, "previous": before, "saturates": saturates}
+
+
+def measure_epochs(run) -> dict:
+    """Train (or load) the convergence runs and choose the grid's epochs for each data set:
+    `{data: {"epochs", "converged", "curves": {posterior: held-out -ELBO per epoch},
+    "train_seconds"}}`."""
+    probes = probe_configs(run)
+    fits = dict(zip(probes, sweep.fit_many(list(probes.values())), strict=True))
+    out = {}
+    for name in DATASETS:
+        curves = {p: fits[name, p][1]["heldout_loss"] for p in POSTERIORS}
+        seconds = sum(fits[name, p][1]["run"]["train_seconds"] for p in POSTERIORS)
+        out[name] = {**grid_epochs(curves, tol=run.tolerance, window=run.window),
+                     "curves": curves, "train_seconds": seconds}  # fmt: skip
+    return out
+
+
+def retrain_configs(run, epochs: dict, dims: dict) -> dict:
+    """`{(data, posterior, n, seed): config}` at n = round(`dims[data]`), the measured intrinsic
+    dimension, for both posteriors and every seed, `epochs[data]` long."""
+    return {
+        (name, post, round(dim), seed): fit_config(
+            run, name, post, round(dim), seed=seed, epochs=epochs[name]
+        )  # fmt: skip
+        for name, dim in dims.items()
+        for post in POSTERIORS
+        for seed in run.seeds
+    }
+
+
+def prune_row(model, config, inst: Instrument, run) -> dict:
+    """`prune` of a cached model, computed once per model and sizes (`cache.memo`)."""
+    params = {"model": cache.config_key(config), "classifier": inst.key,
+              "test_images": len(inst.x_test), "generated": run.generated,
+              "seed": run.seed}  # fmt: skip
+    return cache.memo("synthesis-prune", params, functools.partial(prune, model, inst, run))
