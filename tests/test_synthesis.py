@@ -164,3 +164,33 @@ def test_retrain_configs_put_both_posteriors_at_the_rounded_intrinsic_dimension(
     configs = synthesis.retrain_configs(smoke, {"mnist": 7}, {"mnist": 14.6})
     assert set(configs) == {("mnist", p, 15, s) for p in synthesis.POSTERIORS for s in smoke.seeds}
     assert configs["mnist", "diagonal", 15, 0].train.epochs == 7
+
+
+def test_still_improving_lists_runs_whose_last_window_gained_more_than_tol():
+    rows = [{"data": "mnist", "posterior": "diagonal", "latent_dim": 2, "seed": 0,
+             "heldout_loss": [10.0, 9.0, 8.9, 8.85]},
+            {"data": "mnist", "posterior": "isotropic", "latent_dim": 2, "seed": 0,
+             "heldout_loss": [10.0, 9.0, 8.0, 7.0]}]  # fmt: skip
+    out = synthesis.still_improving(rows, tol=0.5, window=2)
+    assert out == [{"run": "mnist isotropic n=2 seed 0", "gain": 2.0}]
+
+
+def test_posterior_verdict_reads_the_two_fid_ratios():
+    assert synthesis.posterior_verdict(3.0, 1.05) == "confirmed"
+    assert synthesis.posterior_verdict(3.0, 1.5) == "partly confirmed"
+    assert synthesis.posterior_verdict(1.05, 1.0) == "refuted"
+    assert synthesis.posterior_verdict(1.5, 2.0) == "refuted"
+
+
+def test_panels_group_rows_by_data_set_posterior_and_definition():
+    rows = _rows()
+    for r in rows:
+        r["sensitivity"] = {"var_mu": [r["latent_dim"], 1], "kl": [r["latent_dim"], 0]}
+    active = synthesis.active_panels(rows)
+    assert list(active) == ["fashion-mnist"]
+    assert active["fashion-mnist"]["diagonal, Burda et al."][800] == (15.5, pytest.approx(0.5**0.5))
+    metric = synthesis.metric_panels(rows, {"fid": "FID"})
+    assert metric["FID, fashion-mnist"]["isotropic"][20] == (10.0, pytest.approx(2**0.5))
+    sens = synthesis.sensitivity_panels(rows, 800)
+    assert sens["fashion-mnist: Var_x mu_j > t"]["isotropic"] == [800.0, 1.0]
+    assert sens["fashion-mnist: KL > t (Lucas et al.)"]["diagonal"] == [800.0, 0.0]

@@ -237,3 +237,75 @@ def prune_row(model, config, inst: Instrument, run) -> dict:
               "test_images": len(inst.x_test), "generated": run.generated,
               "seed": run.seed}  # fmt: skip
     return cache.memo("synthesis-prune", params, functools.partial(prune, model, inst, run))
+
+
+def still_improving(rows: list[dict], *, tol: float, window: int) -> list[dict]:
+    """Runs whose held-out -ELBO still fell by `tol` or more over their last `window` epochs:
+    `[{"run": "data posterior n=.. seed ..", "gain": nats}]` (empty: every run converged)."""
+    out = []
+    for r in rows:
+        curve = r["heldout_loss"]
+        gain = curve[-window - 1] - min(curve[-window:])
+        if gain >= tol:
+            name = f"{r['data']} {r['posterior']} n={r['latent_dim']} seed {r['seed']}"
+            out.append({"run": name, "gain": gain})
+    return out
+
+
+def posterior_verdict(ratio_isotropic: float, ratio_diagonal: float, *, margin: float = 0.1) -> str:
+    """Is "bigger is worse" (FID at n = 800 over n = 20 above 1 + `margin`) a property of the
+    isotropic posterior? Confirmed: only the isotropic models get worse; partly: both get worse,
+    the isotropic ones more; refuted otherwise."""
+    worse_iso, worse_diag = ratio_isotropic > 1 + margin, ratio_diagonal > 1 + margin
+    if worse_iso and not worse_diag:
+        return "confirmed"
+    if worse_iso and ratio_isotropic > ratio_diagonal:
+        return "partly confirmed"
+    return "refuted"
+
+
+DEFINITIONS = {"burda": "Burda et al.", "bonheme": "Bonheme & Grześ", "lucas": "Lucas et al."}
+
+
+def _names(rows: list[dict], field: str, order: tuple) -> list[str]:
+    present = {r[field] for r in rows}
+    return [v for v in order if v in present]
+
+
+def active_panels(rows: list[dict]) -> dict:
+    """`{data: {"posterior, definition": {n: (mean, sd)}}}` of the active-unit counts."""
+    return {
+        name: {
+            f"{post}, {label}": summary(rows, f"active.{d}", name, post)
+            for post in _names(rows, "posterior", POSTERIORS)
+            for d, label in DEFINITIONS.items()
+        }  # fmt: skip
+        for name in _names(rows, "data", DATASETS)
+    }
+
+
+def metric_panels(rows: list[dict], metrics_: dict[str, str]) -> dict:
+    """`{"label, data": {posterior: {n: (mean, sd)}}}` for each `metrics_` item (key: label)."""
+    return {
+        f"{label}, {name}": {
+            post: summary(rows, key, name, post) for post in _names(rows, "posterior", POSTERIORS)
+        }  # fmt: skip
+        for key, label in metrics_.items()
+        for name in _names(rows, "data", DATASETS)
+    }
+
+
+def sensitivity_panels(rows: list[dict], latent_dim: int) -> dict:
+    """Active-unit counts at every `THRESHOLDS` value, mean over seeds, of the n = `latent_dim`
+    runs: `{"data: criterion": {posterior: [count per threshold]}}`."""
+    out = {}
+    for name in _names(rows, "data", DATASETS):
+        for crit, title in (("var_mu", "Var_x mu_j > t"), ("kl", "KL > t (Lucas et al.)")):
+            out[f"{name}: {title}"] = {
+                post: torch.tensor([r["sensitivity"][crit] for r in rows
+                                    if (r["data"], r["posterior"], r["latent_dim"])
+                                    == (name, post, latent_dim)], dtype=torch.float64)
+                .mean(0).tolist()
+                for post in _names(rows, "posterior", POSTERIORS)
+            }  # fmt: skip
+    return out
