@@ -194,3 +194,25 @@ def test_panels_group_rows_by_data_set_posterior_and_definition():
     sens = synthesis.sensitivity_panels(rows, 800)
     assert sens["fashion-mnist: Var_x mu_j > t"]["isotropic"] == [800.0, 1.0]
     assert sens["fashion-mnist: KL > t (Lucas et al.)"]["diagonal"] == [800.0, 0.0]
+
+
+def test_glue_table_gives_the_seed_means_of_the_quoted_metrics():
+    rows = _rows()
+    for r in rows:
+        r.update(test_elbo=-100.0 - r["seed"], iwae=-90.0, class_entropy=3.0)
+    table = synthesis.glue_table(rows, (20, 800, 5))
+    assert set(table) == {("fashion-mnist", p, n) for p in synthesis.POSTERIORS for n in (20, 800)}
+    cell = table["fashion-mnist", "diagonal", 800]
+    assert cell["fid"] == 11.0 and cell["test_elbo"] == -100.5 and cell["active_burda"] == 15.5
+
+
+def test_load_grid_returns_every_run_evaluated_in_grid_order():
+    run = profiles.resolve("smoke", section="synthesis", latent_dims=[3], probe_epochs=[1, 1],
+                           train_limit=500, test_limit=200, generated=100,
+                           iwae_images=10)  # fmt: skip
+    grid = synthesis.load_grid(run)
+    assert grid.epochs == {"fashion-mnist": 1, "mnist": 1}
+    assert [(r["data"], r["posterior"], r["latent_dim"]) for r in grid.rows] == [
+        (d, p, 3) for d in synthesis.DATASETS for p in synthesis.POSTERIORS]  # fmt: skip
+    assert set(grid.instruments) == set(synthesis.DATASETS) and len(grid.models) == 4
+    assert grid.models[0].latent_dim == 3 and grid.configs[0].model.posterior == "isotropic"

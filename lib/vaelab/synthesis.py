@@ -241,11 +241,13 @@ def prune_row(model, config, inst: Instrument, run) -> dict:
 
 def still_improving(rows: list[dict], *, tol: float, window: int) -> list[dict]:
     """Runs whose held-out -ELBO still fell by `tol` or more over their last `window` epochs:
-    `[{"run": "data posterior n=.. seed ..", "gain": nats}]` (empty: every run converged)."""
+    `[{"run": "data posterior n=.. seed ..", "gain": nats}]` (empty: every run converged). A run
+    shorter than `window` + 1 epochs is judged on all its epochs."""
     out = []
     for r in rows:
         curve = r["heldout_loss"]
-        gain = curve[-window - 1] - min(curve[-window:])
+        w = min(window, len(curve) - 1)
+        gain = curve[-w - 1] - min(curve[-w:])
         if gain >= tol:
             name = f"{r['data']} {r['posterior']} n={r['latent_dim']} seed {r['seed']}"
             out.append({"run": name, "gain": gain})
@@ -309,3 +311,48 @@ def sensitivity_panels(rows: list[dict], latent_dim: int) -> dict:
                 for post in _names(rows, "posterior", POSTERIORS)
             }  # fmt: skip
     return out
+
+
+GLUED = ("test_elbo", "iwae", "fid", "class_entropy", "active.burda", "active.bonheme",
+         "active.lucas")  # fmt: skip
+
+
+def glue_table(rows: list[dict], dims) -> dict:
+    """`{(data, posterior, n): {metric: mean over seeds}}` of the `GLUED` metrics at the `dims`
+    that the rows hold ("active.burda" becomes "active_burda"), for the text of a chapter."""
+    out = {}
+    for name in _names(rows, "data", DATASETS):
+        for post in _names(rows, "posterior", POSTERIORS):
+            sums = {m: summary(rows, m, name, post) for m in GLUED}
+            for n in dims:
+                if n in sums["fid"]:
+                    out[name, post, n] = {m.replace(".", "_"): s[n][0] for m, s in sums.items()}
+    return out
+
+
+@dataclass
+class Grid:
+    """Everything the Part III chapters read: the measured epochs, the instruments, and the grid's
+    configs, models and evaluated rows (in the same order)."""
+
+    measured: dict  # `measure_epochs(run)`
+    epochs: dict  # {data: epochs of the grid}
+    instruments: dict  # {data: Instrument}
+    configs: list
+    models: list
+    histories: list
+    rows: list
+
+
+def load_grid(run) -> Grid:
+    """Measure the epochs, then train (or load) and evaluate (or read) every run of the grid."""
+    measured = measure_epochs(run)
+    epochs = {name: m["epochs"] for name, m in measured.items()}
+    insts = instruments(run)
+    configs = list(grid_configs(run, epochs).values())
+    fits = sweep.fit_many(configs)
+    models = [model.cpu() for model, _ in fits]
+    histories = [history for _, history in fits]
+    rows = [evaluate(m, c, h, insts[c.data.name], run)
+            for m, c, h in zip(models, configs, histories, strict=True)]  # fmt: skip
+    return Grid(measured, epochs, insts, configs, models, histories, rows)
