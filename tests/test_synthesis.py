@@ -216,3 +216,25 @@ def test_load_grid_returns_every_run_evaluated_in_grid_order():
         (d, p, 3) for d in synthesis.DATASETS for p in synthesis.POSTERIORS]  # fmt: skip
     assert set(grid.instruments) == set(synthesis.DATASETS) and len(grid.models) == 4
     assert grid.models[0].latent_dim == 3 and grid.configs[0].model.posterior == "isotropic"
+
+
+def test_prune_rows_carry_their_place_in_the_grid():
+    config = synthesis.fit_config(profiles.resolve("smoke", section="synthesis"), "mnist",
+                                  "diagonal", 20, seed=1, epochs=2)  # fmt: skip
+    row = synthesis.place(config, {"elbo_change": 0.5})
+    assert row == {"data": "mnist", "posterior": "diagonal", "latent_dim": 20, "seed": 1,
+                   "elbo_change": 0.5}  # fmt: skip
+
+
+def test_compare_puts_the_small_models_beside_the_largest_ones():
+    rows = _rows()
+    for r in rows:
+        r.update(test_elbo=-100.0, iwae=-95.0, class_entropy=3.0)
+    small = [dict(r, latent_dim=16, test_elbo=-98.0, fid=8.0)
+             for r in rows if r["latent_dim"] == 20]  # fmt: skip
+    out = synthesis.compare(small, rows, 800)
+    assert set(out) == {("fashion-mnist", p) for p in synthesis.POSTERIORS}
+    iso = out["fashion-mnist", "isotropic"]
+    assert iso["n_small"] == 16 and iso["test_elbo"] == (-98.0, -100.0)
+    assert iso["fid"] == (8.0, 30.0)
+    assert set(synthesis.COMPARED) <= set(iso)

@@ -7,6 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 import torch
+from matplotlib import ticker
 
 sns.set_theme(context="notebook", style="whitegrid")
 
@@ -368,11 +369,15 @@ def lines_vs_dim(panels: dict[str, dict[str, dict]], *, ylabels: dict[str, str],
     for ax, (panel, by_label) in zip(axes.flat, panels.items(), strict=False):
         for label, summary in by_label.items():
             _errorbar(ax, summary, label=label, ms=3)
+        ns = sorted({n for s in by_label.values() for n in s})
         if identity:
-            ns = sorted({n for s in by_label.values() for n in s})
             ax.plot(ns, ns, ls=":", c="grey", label="all n units")
             ax.set_yscale("log")
+            ax.yaxis.set_major_formatter(ticker.ScalarFormatter())
+            ax.yaxis.set_minor_formatter(ticker.NullFormatter())
         ax.set(xscale="log", xlabel="latent dimension n", ylabel=ylabels[panel], title=panel)
+        ax.set_xticks(ns, [str(n) for n in ns])
+        ax.xaxis.set_minor_locator(ticker.NullLocator())
         ax.legend(fontsize=7)
     for ax in axes.flat[len(panels) :]:
         ax.set_visible(False)

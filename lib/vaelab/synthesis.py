@@ -112,6 +112,12 @@ def evaluate(model, config, history: dict, inst: Instrument, run) -> dict:
     return cache.memo("synthesis-eval", params, compute)
 
 
+def place(config, values: dict) -> dict:
+    """`values` with the run's place in the grid (data, posterior, latent_dim, seed) in front."""
+    return {"data": config.data.name, "posterior": config.model.posterior,
+            "latent_dim": config.model.latent_dim, "seed": config.seed, **values}  # fmt: skip
+
+
 def _evaluate(model, config, history: dict, inst: Instrument, run) -> dict:
     t0 = time.perf_counter()
     x = inst.x_test
@@ -124,9 +130,7 @@ def _evaluate(model, config, history: dict, inst: Instrument, run) -> dict:
     mu, logvar = metrics.encode_all(model, x)
     stats = metrics.stats_of(mu, logvar)
     kl = elbo.kl_per_unit(mu, logvar)  # (N, latent_dim), per image and unit
-    return {
-        "data": config.data.name, "posterior": config.model.posterior,
-        "latent_dim": config.model.latent_dim, "seed": config.seed,
+    return place(config, {
         "epochs": config.train.epochs, "train_seconds": history["run"]["train_seconds"],
         "heldout_loss": history["heldout_loss"], "train_loss": history["loss"][-1],
         "test_elbo": ev["elbo"], "rate": ev["rate"], "distortion": ev["distortion"],
@@ -141,7 +145,7 @@ def _evaluate(model, config, history: dict, inst: Instrument, run) -> dict:
             "kl": [int(((kl < t).float().mean(0) < 1 - DELTA).sum()) for t in THRESHOLDS],
         },
         "eval_seconds": time.perf_counter() - t0,
-    }  # fmt: skip
+    })  # fmt: skip
 
 
 def prune(model, inst: Instrument, run) -> dict:
@@ -356,3 +360,20 @@ def load_grid(run) -> Grid:
     rows = [evaluate(m, c, h, insts[c.data.name], run)
             for m, c, h in zip(models, configs, histories, strict=True)]  # fmt: skip
     return Grid(measured, epochs, insts, configs, models, histories, rows)
+
+
+COMPARED = ("test_elbo", "iwae", "fid", "class_entropy")
+
+
+def compare(small: list[dict], rows: list[dict], largest: int) -> dict:
+    """`{(data, posterior): {"n_small": n, metric: (mean of the small runs, mean at n =
+    largest)}}` for each `COMPARED` metric: the retrained models against the large ones."""
+    out = {}
+    for name in _names(small, "data", DATASETS):
+        for post in _names(small, "posterior", POSTERIORS):
+            entry = {}
+            for metric in COMPARED:
+                ((n_small, (mean, _)),) = summary(small, metric, name, post).items()
+                entry[metric] = (mean, summary(rows, metric, name, post)[largest][0])
+            out[name, post] = {"n_small": n_small, **entry}
+    return out
