@@ -238,3 +238,19 @@ def test_compare_puts_the_small_models_beside_the_largest_ones():
     assert iso["n_small"] == 16 and iso["test_elbo"] == (-98.0, -100.0)
     assert iso["fid"] == (8.0, 30.0)
     assert set(synthesis.COMPARED) <= set(iso)
+
+
+def test_pruned_and_retrained_rows_of_a_grid():
+    run = profiles.resolve("smoke", section="synthesis", latent_dims=[3], probe_epochs=[1, 1],
+                           train_limit=500, test_limit=200, generated=100,
+                           iwae_images=10)  # fmt: skip
+    grid = synthesis.load_grid(run)
+    pruned = synthesis.pruned_rows(grid, run)
+    assert [(r["data"], r["posterior"]) for r in pruned] == [
+        (d, "diagonal") for d in synthesis.DATASETS]  # fmt: skip
+    assert all(0 <= r["inactive"] <= 3 for r in pruned)
+    dims, retrained = synthesis.retrained_rows(grid, run)
+    assert set(dims) == set(synthesis.DATASETS)
+    assert [r["latent_dim"] for r in retrained] == [
+        max(1, round(dims[r["data"]])) for r in retrained]  # fmt: skip
+    assert len(retrained) == 2 * len(synthesis.POSTERIORS)

@@ -223,11 +223,11 @@ def measure_epochs(run) -> dict:
 
 
 def retrain_configs(run, epochs: dict, dims: dict) -> dict:
-    """`{(data, posterior, n, seed): config}` at n = round(`dims[data]`), the measured intrinsic
-    dimension, for both posteriors and every seed, `epochs[data]` long."""
+    """`{(data, posterior, n, seed): config}` at n = round(`dims[data]`) (at least 1), the measured
+    intrinsic dimension, for both posteriors and every seed, `epochs[data]` long."""
     return {
-        (name, post, round(dim), seed): fit_config(
-            run, name, post, round(dim), seed=seed, epochs=epochs[name]
+        (name, post, max(1, round(dim)), seed): fit_config(
+            run, name, post, max(1, round(dim)), seed=seed, epochs=epochs[name]
         )  # fmt: skip
         for name, dim in dims.items()
         for post in POSTERIORS
@@ -377,3 +377,21 @@ def compare(small: list[dict], rows: list[dict], largest: int) -> dict:
                 entry[metric] = (mean, summary(rows, metric, name, post)[largest][0])
             out[name, post] = {"n_small": n_small, **entry}
     return out
+
+
+def pruned_rows(grid: Grid, run) -> list[dict]:
+    """`prune_row` of every diagonal run of the grid, with its place in the grid."""
+    return [place(c, prune_row(m, c, grid.instruments[c.data.name], run))
+            for c, m in zip(grid.configs, grid.models, strict=True)
+            if c.model.posterior == "diagonal"]  # fmt: skip
+
+
+def retrained_rows(grid: Grid, run) -> tuple[dict, list[dict]]:
+    """`(dims, rows)`: the intrinsic dimension of each data set (`intrinsic_dim`) and the evaluated
+    runs of both posteriors retrained there (`retrain_configs`, through `sweep.fit_many`)."""
+    dims = {name: intrinsic_dim(grid.rows, name) for name in DATASETS}
+    small = retrain_configs(run, grid.epochs, dims)
+    fits = sweep.fit_many(list(small.values()))
+    rows = [evaluate(m.cpu(), c, h, grid.instruments[c.data.name], run)
+            for c, (m, h) in zip(small.values(), fits, strict=True)]  # fmt: skip
+    return dims, rows
