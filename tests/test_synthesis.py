@@ -100,6 +100,7 @@ def test_pruning_a_unit_the_decoder_ignores_changes_nothing(tiny_grid):
                  model.logvar.bias[0], model.decoder[0][0].weight[:, 0])  # fmt: skip
         for p in unit0:
             p.zero_()  # unit 0: mu = 0, sigma^2 = 1, unread by the decoder
+    assert synthesis.prune(model, inst, run, threshold=1e9)["inactive"] == 8
     out = synthesis.prune(model, inst, run)
     assert out["inactive"] == 1 and out["elbo_change"] == 0.0 and out["max_pixel_diff"] == 0.0
     assert out["fid_zeroed"] == pytest.approx(out["fid"], rel=1e-9)
@@ -107,10 +108,12 @@ def test_pruning_a_unit_the_decoder_ignores_changes_nothing(tiny_grid):
 
 
 def test_intrinsic_dim_is_the_mean_active_count_of_the_largest_diagonal_model():
-    rows = [{"data": "mnist", "posterior": p, "latent_dim": n, "seed": s, "active": {"burda": a}}
+    rows = [{"data": "mnist", "posterior": p, "latent_dim": n, "seed": s,
+             "active": {"burda": a, "bonheme": a // 2}}
             for p, n, s, a in (("diagonal", 800, 0, 14), ("diagonal", 800, 1, 15),
                                ("diagonal", 200, 0, 99), ("isotropic", 800, 0, 700))]  # fmt: skip
-    assert synthesis.intrinsic_dim(rows, "mnist") == pytest.approx(14.5)
+    assert synthesis.intrinsic_dim(rows, "mnist", definition="burda") == pytest.approx(14.5)
+    assert synthesis.intrinsic_dim(rows, "mnist") == pytest.approx(7.0)  # Bonheme & Grzes
     with pytest.raises(ValueError, match="no diagonal runs of fashion-mnist"):
         synthesis.intrinsic_dim(rows, "fashion-mnist")
 

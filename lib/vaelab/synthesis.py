@@ -148,14 +148,15 @@ def _evaluate(model, config, history: dict, inst: Instrument, run) -> dict:
     })  # fmt: skip
 
 
-def prune(model, inst: Instrument, run) -> dict:
-    """Zero the units that are not active (Burda et al.: Var_x mu_j <= 0.01) in one model.
+def prune(model, inst: Instrument, run, *, threshold: float = 0.01) -> dict:
+    """Zero the units that are not active, Var_x mu_j <= `threshold` (Burda et al.: 0.01;
+    Bonheme & Grześ: 0.1), in one model.
 
     ELBO change on the test images and pixel change of decoded samples, with a control that zeroes
     as many active units (`sparsity.zeroing`), and the FID of `run.generated` samples before and
     after zeroing, decoded from the same z."""
     mu, _ = metrics.encode_all(model, inst.x_test)
-    mask = ~metrics.active_units(metrics.stats_of(mu, mu))
+    mask = mu.var(0) <= threshold
     effect = sparsity.zeroing(model, inst.x_test, mask, samples=1000, seed=run.seed)
     full, zeroed = sparsity.zeroed_samples(model, mask, run.generated, seed=run.seed)
     fid = [quality.frechet_distance(quality.features(inst.classifier, images), inst.reference)
@@ -165,13 +166,14 @@ def prune(model, inst: Instrument, run) -> dict:
             "fid_zeroed": fid[1]}  # fmt: skip
 
 
-def intrinsic_dim(rows: list[dict], data_name: str) -> float:
-    """Active units (Burda et al.) of the largest diagonal model of `data_name`, mean over seeds."""
+def intrinsic_dim(rows: list[dict], data_name: str, *, definition: str = "bonheme") -> float:
+    """Active units of the largest diagonal model of `data_name`, mean over seeds, by one of the
+    `DEFINITIONS` (default: Bonheme & Grześ, the one proposed to find a VAE's dimensionality)."""
     diag = [r for r in rows if r["data"] == data_name and r["posterior"] == "diagonal"]
     if not diag:
         raise ValueError(f"no diagonal runs of {data_name} among the rows")
     largest = max(r["latent_dim"] for r in diag)
-    counts = [r["active"]["burda"] for r in diag if r["latent_dim"] == largest]
+    counts = [r["active"][definition] for r in diag if r["latent_dim"] == largest]
     return sum(counts) / len(counts)
 
 
@@ -235,12 +237,15 @@ def retrain_configs(run, epochs: dict, dims: dict) -> dict:
     }
 
 
-def prune_row(model, config, inst: Instrument, run) -> dict:
-    """`prune` of a cached model, computed once per model and sizes (`cache.memo`)."""
+def prune_row(model, config, inst: Instrument, run, *, threshold: float = 0.01) -> dict:
+    """`prune` of a cached model, computed once per model, sizes and threshold (`cache.memo`)."""
     params = {"model": cache.config_key(config), "classifier": inst.key,
               "test_images": len(inst.x_test), "generated": run.generated,
               "seed": run.seed}  # fmt: skip
-    return cache.memo("synthesis-prune", params, functools.partial(prune, model, inst, run))
+    if threshold != 0.01:  # memos made before the threshold was a parameter keep their key
+        params["threshold"] = threshold
+    compute = functools.partial(prune, model, inst, run, threshold=threshold)
+    return cache.memo("synthesis-prune", params, compute)
 
 
 def still_improving(rows: list[dict], *, tol: float, window: int) -> list[dict]:
@@ -379,9 +384,9 @@ def compare(small: list[dict], rows: list[dict], largest: int) -> dict:
     return out
 
 
-def pruned_rows(grid: Grid, run) -> list[dict]:
+def pruned_rows(grid: Grid, run, *, threshold: float = 0.01) -> list[dict]:
     """`prune_row` of every diagonal run of the grid, with its place in the grid."""
-    return [place(c, prune_row(m, c, grid.instruments[c.data.name], run))
+    return [place(c, prune_row(m, c, grid.instruments[c.data.name], run, threshold=threshold))
             for c, m in zip(grid.configs, grid.models, strict=True)
             if c.model.posterior == "diagonal"]  # fmt: skip
 
