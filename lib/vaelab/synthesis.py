@@ -248,18 +248,14 @@ def prune_row(model, config, inst: Instrument, run, *, threshold: float = 0.01) 
     return cache.memo("synthesis-prune", params, compute)
 
 
-def still_improving(rows: list[dict], *, tol: float, window: int) -> list[dict]:
-    """Runs whose held-out -ELBO still fell by `tol` or more over their last `window` epochs:
-    `[{"run": "data posterior n=.. seed ..", "gain": nats}]` (empty: every run converged). A run
-    shorter than `window` + 1 epochs is judged on all its epochs."""
+def with_last_gain(rows: list[dict], window: int) -> list[dict]:
+    """The rows with "last_gain": how much each run's held-out -ELBO fell over its last `window`
+    epochs (all its epochs when it is shorter), in nats; near 0 when the run had converged."""
     out = []
     for r in rows:
         curve = r["heldout_loss"]
         w = min(window, len(curve) - 1)
-        gain = curve[-w - 1] - min(curve[-w:])
-        if gain >= tol:
-            name = f"{r['data']} {r['posterior']} n={r['latent_dim']} seed {r['seed']}"
-            out.append({"run": name, "gain": gain})
+        out.append({**r, "last_gain": curve[-w - 1] - min(curve[-w:])})
     return out
 
 
