@@ -255,3 +255,14 @@ def test_pruned_and_retrained_rows_of_a_grid():
     assert [r["latent_dim"] for r in retrained] == [
         max(1, round(dims[r["data"]])) for r in retrained]  # fmt: skip
     assert len(retrained) == 2 * len(synthesis.POSTERIORS)
+
+
+def test_inactive_mask_marks_the_units_whose_mu_does_not_vary(tiny_grid):
+    run, inst, fits = tiny_grid
+    model = copy.deepcopy(fits["diagonal"][1])
+    with torch.no_grad():
+        model.mu.weight[1:] *= 20
+        model.mu.weight[0].zero_()  # unit 0: mu is its bias for every image
+    mask = synthesis.inactive_mask(model, inst.x_test)
+    assert mask.tolist() == [True] + [False] * 7
+    assert synthesis.inactive_mask(model, inst.x_test, 1e9).all()

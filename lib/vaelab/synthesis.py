@@ -148,6 +148,13 @@ def _evaluate(model, config, history: dict, inst: Instrument, run) -> dict:
     })  # fmt: skip
 
 
+def inactive_mask(model, x: torch.Tensor, threshold: float = 0.01) -> torch.Tensor:
+    """`(latent_dim,)` True where Var_x mu_j <= `threshold` on the images `x`: the units that
+    are not active (Burda et al.: 0.01; Bonheme & Grześ: 0.1)."""
+    mu, _ = metrics.encode_all(model, x)
+    return mu.var(0) <= threshold
+
+
 def prune(model, inst: Instrument, run, *, threshold: float = 0.01) -> dict:
     """Zero the units that are not active, Var_x mu_j <= `threshold` (Burda et al.: 0.01;
     Bonheme & Grześ: 0.1), in one model.
@@ -155,8 +162,7 @@ def prune(model, inst: Instrument, run, *, threshold: float = 0.01) -> dict:
     ELBO change on the test images and pixel change of decoded samples, with a control that zeroes
     as many active units (`sparsity.zeroing`), and the FID of `run.generated` samples before and
     after zeroing, decoded from the same z."""
-    mu, _ = metrics.encode_all(model, inst.x_test)
-    mask = mu.var(0) <= threshold
+    mask = inactive_mask(model, inst.x_test, threshold)
     effect = sparsity.zeroing(model, inst.x_test, mask, samples=1000, seed=run.seed)
     full, zeroed = sparsity.zeroed_samples(model, mask, run.generated, seed=run.seed)
     fid = [quality.frechet_distance(quality.features(inst.classifier, images), inst.reference)
@@ -241,9 +247,7 @@ def prune_row(model, config, inst: Instrument, run, *, threshold: float = 0.01) 
     """`prune` of a cached model, computed once per model, sizes and threshold (`cache.memo`)."""
     params = {"model": cache.config_key(config), "classifier": inst.key,
               "test_images": len(inst.x_test), "generated": run.generated,
-              "seed": run.seed}  # fmt: skip
-    if threshold != 0.01:  # memos made before the threshold was a parameter keep their key
-        params["threshold"] = threshold
+              "seed": run.seed, "threshold": threshold}  # fmt: skip
     compute = functools.partial(prune, model, inst, run, threshold=threshold)
     return cache.memo("synthesis-prune", params, compute)
 
