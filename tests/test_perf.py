@@ -6,16 +6,37 @@ import torch
 from vaelab import data, models, perf
 
 
-def test_flops_per_image_count_every_linear_layer_three_times_two():
+def test_flops_per_image_count_forward_and_both_backward_products_but_the_data_gradient():
     model = models.MLPVAE(20, (256, 256), posterior="isotropic")
     macs = 784 * 256 + 256 * 256 + 256 * 20 + 256 * 1 + 20 * 256 + 256 * 256 + 256 * 784
-    assert perf.train_flops_per_image(model) == 6 * macs
+    # forward, weight gradient and input gradient: 3 products of 2 FLOPs per MAC, except that
+    # nothing asks for the gradient of the images, so the first layer has no input gradient
+    assert perf.train_flops_per_image(model) == 6 * macs - 2 * 784 * 256
+
+
+def test_training_products_are_the_shapes_of_each_layers_three_matmuls():
+    model = models.MLPVAE(3, (8,), posterior="diagonal")
+    shapes = perf.training_products(model, batch_size=5)
+    # encoder 784->8 (no input gradient), heads 8->3 twice, decoder 3->8 and 8->784
+    assert shapes[0] == [(5, 784, 8), (8, 5, 784)]
+    assert shapes[1] == [(5, 8, 3), (3, 5, 8), (5, 3, 8)]
+    assert len(shapes) == 5 and [len(s) for s in shapes] == [2, 3, 3, 3, 3]
+    flops = sum(2 * m * k * n for layer in shapes for m, k, n in layer) / 5
+    assert flops == perf.train_flops_per_image(model)
 
 
 def test_matmul_throughput_at_the_model_shapes_is_positive():
     model = models.MLPVAE(20, (64,), posterior="isotropic")
     assert perf.matmul_gflops(size=128, repeats=2) > 0
     assert perf.layer_gflops(model, batch_size=64, repeats=2) > 0
+
+
+def test_matmul_floor_is_the_epoch_of_the_training_products_alone():
+    model = models.MLPVAE(20, (64,), posterior="isotropic")
+    floor = perf.matmul_floor_seconds(model, images=6400, batch_size=64, repeats=2)
+    assert 0 < floor < float("inf")
+    with pytest.raises(ValueError, match="dense"):
+        perf.matmul_floor_seconds(models.ConvVAE(4), images=64, batch_size=64)
 
 
 def test_epoch_times_of_each_method():
@@ -64,8 +85,9 @@ def test_flops_per_image_count_convolutions_at_their_output_size():
         def decode(self, h):
             return self.up(h)
 
-    # conv: 4 x 14 x 14 outputs of 1 x 3 x 3 MACs; transposed: 4 x 14 x 14 inputs x 1 x 3 x 3
-    assert perf.train_flops_per_image(OneConv()) == 6 * (4 * 14 * 14 * 9 + 4 * 14 * 14 * 9)
+    # conv: 4 x 14 x 14 outputs of 1 x 3 x 3 MACs; transposed: 4 x 14 x 14 inputs x 1 x 3 x 3;
+    # the conv reads the images: no input gradient (4 FLOPs per MAC); the transposed one: 6
+    assert perf.train_flops_per_image(OneConv()) == 4 * 4 * 14 * 14 * 9 + 6 * 4 * 14 * 14 * 9
     assert perf.train_flops_per_image(models.ConvVAE(16)) > 6e6
 
 

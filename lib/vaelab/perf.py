@@ -43,20 +43,21 @@ class PerSampleImages(Dataset):
         return torch.from_numpy(self.pixels[i]).float().div(255.0)
 
 
-def train_flops_per_image(model) -> float:
-    """2 FLOPs per multiply-add of every Linear and (transposed) convolution layer in one image's
-    encode and decode, ×3 for forward and backward."""
-    macs, handles = [0], []
+def _layers_seen(model) -> list[tuple[torch.nn.Module, int, bool]]:
+    """`(layer, MACs of one image, needs an input gradient)` for every Linear and (transposed)
+    convolution layer, in the order one image's encode and decode run them."""
+    seen, handles = [], []
 
     def count(layer, inputs, out):
         if isinstance(layer, torch.nn.Linear):
-            macs[0] += layer.in_features * layer.out_features
+            macs = layer.in_features * layer.out_features
         elif isinstance(layer, torch.nn.ConvTranspose2d):  # every input pixel feeds a kernel
             k = layer.out_channels // layer.groups * layer.kernel_size[0] * layer.kernel_size[1]
-            macs[0] += inputs[0].numel() * k
+            macs = inputs[0].numel() * k
         else:  # Conv2d: every output pixel sums a kernel
             k = layer.in_channels // layer.groups * layer.kernel_size[0] * layer.kernel_size[1]
-            macs[0] += out.numel() * k
+            macs = out.numel() * k
+        seen.append((layer, macs, inputs[0].requires_grad))
 
     kinds = (torch.nn.Linear, torch.nn.Conv2d, torch.nn.ConvTranspose2d)
     for layer in model.modules():
@@ -64,13 +65,34 @@ def train_flops_per_image(model) -> float:
             handles.append(layer.register_forward_hook(count))
     was_training = model.training
     model.eval()
-    with torch.no_grad():
+    with torch.enable_grad():  # as in training: the images need no gradient, the weights do
         h, _ = model.encode(torch.zeros(1, *models.IMAGE_SHAPE))
         model.decode(h)
     model.train(was_training)
     for handle in handles:
         handle.remove()
-    return 6.0 * macs[0]
+    return seen
+
+
+def train_flops_per_image(model) -> float:
+    """Training FLOPs of one image: 2 per multiply-add of every Linear and (transposed)
+    convolution layer, for the forward product and for the two backward products (the weight
+    gradient and the input gradient), less the input gradient of the layers that read the
+    images, which backpropagation never computes."""
+    return sum(2.0 * macs * (3 if grad else 2) for _, macs, grad in _layers_seen(model))
+
+
+def training_products(model, *, batch_size: int) -> list[list[tuple[int, int, int]]]:
+    """Per Linear layer of a dense model, the `(m, k, n)` shapes of the matmuls one training
+    batch runs: forward `(B, in) @ (in, out)`, weight gradient `(out, B) @ (B, in)` and, unless
+    the layer reads the images, input gradient `(B, out) @ (out, in)`."""
+    out = []
+    for layer, _, grad in _layers_seen(model):
+        if not isinstance(layer, torch.nn.Linear):
+            raise ValueError(f"training products are defined for dense models, not {layer}")
+        i, o, b = layer.in_features, layer.out_features, batch_size
+        out.append([(b, i, o), (o, b, i)] + ([(b, o, i)] if grad else []))
+    return out
 
 
 def _gflops(pairs, repeats: int) -> float:
@@ -90,11 +112,17 @@ def matmul_gflops(size: int = 2048, repeats: int = 10) -> float:
 
 
 def layer_gflops(model, *, batch_size: int, repeats: int = 20) -> float:
-    """torch's fp32 matmul throughput at the shapes of `model`'s Linear layers for one batch."""
-    linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
-    pairs = [(torch.randn(batch_size, m.in_features), torch.randn(m.in_features, m.out_features))
-             for m in linears]  # fmt: skip
-    return _gflops(pairs, repeats)
+    """torch's fp32 matmul throughput on contiguous matrices of the shapes of a dense model's
+    `training_products`, each run once per repeat (one batch's work)."""
+    shapes = [s for layer in training_products(model, batch_size=batch_size) for s in layer]
+    return _gflops([(torch.randn(m, k), torch.randn(k, n)) for m, k, n in shapes], repeats)
+
+
+def matmul_floor_seconds(model, *, images: int, batch_size: int, repeats: int = 20) -> float:
+    """Seconds an epoch of `images` would take if training did nothing but the model's matmuls
+    at torch's throughput on their shapes: no fp32 training loop can be faster."""
+    gflops = layer_gflops(model, batch_size=batch_size, repeats=repeats)
+    return train_flops_per_image(model) * images / (gflops * 1e9)
 
 
 def bench_model(kind: str, latent_dim: int):
