@@ -220,3 +220,11 @@ def test_memo_computes_once_per_kind_and_params_and_keeps_json():
     assert len(calls) == 3
     with pytest.raises(TypeError, match="memo: compute must return a dict"):
         cache.memo("bad", {}, lambda: [1])
+
+
+def test_memo_refresh_computes_again_and_replaces_the_kept_result():
+    results = iter([{"seconds": 1.0}, {"seconds": 2.0}])
+    assert cache.memo("timing", {"m": 1}, lambda: next(results)) == {"seconds": 1.0}
+    assert cache.memo("timing", {"m": 1}, lambda: {"seconds": 9.0}) == {"seconds": 1.0}
+    assert cache.memo("timing", {"m": 1}, lambda: next(results), refresh=True) == {"seconds": 2.0}
+    assert cache.memo("timing", {"m": 1}, lambda: {"seconds": 9.0}) == {"seconds": 2.0}

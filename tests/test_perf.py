@@ -98,3 +98,46 @@ def test_epoch_times_of_the_convolutional_model():
     assert set(rows) == {"dataloader", "tensor"} and all(v > 0 for v in rows.values())
     with pytest.raises(ValueError, match="kind must be 'mlp' or 'conv'"):
         perf.epoch_times(16, x[:256], epochs=1, batch_size=128, kind="rnn")
+
+
+def test_machine_names_what_a_timing_depends_on():
+    m = perf.machine()
+    assert set(m) == {"cpu", "cores", "torch", "threads"}
+    assert m["torch"] == torch.__version__ and m["threads"] == torch.get_num_threads()
+
+
+SIZES = dict(latent_dims=[2], epochs=1, batch_size=128, train_limit=512, test_limit=128)
+
+
+def test_measurements_are_kept_per_machine_and_sizes_until_remeasured(monkeypatch):
+    calls = []
+
+    def fake(**sizes):
+        calls.append(sizes)
+        return {"measured": f"run {len(calls)}"}
+
+    monkeypatch.setattr(perf, "_measure", fake)
+    assert perf.measurements(**SIZES)["measured"] == "run 1"
+    assert perf.measurements(**SIZES)["measured"] == "run 1" and len(calls) == 1
+    assert perf.measurements(**SIZES, remeasure=True)["measured"] == "run 2"
+    assert perf.measurements(**{**SIZES, "epochs": 2})["measured"] == "run 3"
+    torch.set_num_threads(1)  # another thread count is another machine
+    try:
+        assert perf.measurements(**SIZES)["measured"] == "run 4"
+    finally:
+        torch.set_num_threads(2)
+
+
+def test_measure_reports_every_workload_and_dense_rows_derive_the_ratios():
+    m = perf._measure(**SIZES)
+    assert m["images"] == 512 and m["machine"] == perf.machine()
+    assert list(perf.measurements(**SIZES)["dense"]["2"]["epoch_s"]) == list(perf.METHODS)
+    assert set(m["precision"]) == {"fp32", "bf16"} and m["conv"]["images"] == 512
+    assert set(m["sweep_s"]) == {"sequential_2_threads", "fit_many_2x1_thread"}
+    rows = perf.dense_rows(m)
+    t, d = m["dense"]["2"]["epoch_s"], m["dense"]["2"]
+    assert list(rows) == [2]
+    assert rows[2]["speedup"] == t["dataloader"] / t["tensor"]
+    assert rows[2]["max_speedup"] == t["dataloader"] / d["floor_s"]
+    assert rows[2]["matmul_fraction"] == d["floor_s"] / t["tensor"]
+    assert rows[2]["gflops"] == d["flops_per_image"] * 512 / t["tensor"] / 1e9

@@ -151,3 +151,12 @@ def test_kl_weights_are_floats_and_non_negative():
     assert run.kl_weights == [0.0, 2.0] and all(isinstance(b, float) for b in run.kl_weights)
     with pytest.raises(ValueError, match=r"kl_weights\[0\] = -1.0 is out of range"):
         profiles.resolve("smoke", section="asperti_kl", kl_weights=[-1.0])
+
+
+def test_a_yes_no_parameter_takes_only_true_or_false():
+    assert profiles.check("remeasure", True) is True
+    assert profiles.parse("remeasure", "False") is False
+    for bad in (1, "yes", None):
+        with pytest.raises(ValueError, match="remeasure must be True or False"):
+            profiles.check("remeasure", bad)
+    assert profiles.resolve("paper", section="performance").remeasure is False

@@ -115,3 +115,26 @@ def test_the_backend_comes_from_the_environment_when_not_given(monkeypatch):
     monkeypatch.setenv("VAELAB_SWEEP_BACKEND", "spark")
     with pytest.raises(ValueError, match="VAELAB_SWEEP_BACKEND"):
         sweep.fit_many([tiny(0)], progress=False)
+
+
+def record_start(config, error_path, threads):
+    """A worker that notes which config it was given, then trains it."""
+    with open(os.environ["VAELAB_TEST_STARTS"], "a") as f:
+        f.write(f"{config.model.latent_dim}\n")
+    sweep.worker(config, error_path, threads)
+
+
+def test_the_dearest_fits_start_first_and_results_keep_config_order(tmp_path, monkeypatch):
+    starts = tmp_path / "starts.txt"
+    monkeypatch.setenv("VAELAB_TEST_STARTS", str(starts))
+    configs = [
+        FitConfig(data=DataConfig("tiles", tiles=data.TilesSpec(n=256)),
+                  model=models.ModelConfig(latent_dim=n, hidden=(8,)),
+                  train=TrainConfig(epochs=epochs, batch_size=128))
+        for n, epochs in ((2, 1), (64, 1), (8, 1), (2, 3))
+    ]  # fmt: skip
+    fitted = sweep.fit_many(configs, workers=1, progress=False, target=record_start)
+    # work ~ epochs x images x parameters: 3 epochs of n=2 (3 x 13,396 parameters), then one
+    # epoch of n=64 (15,008), n=8 (13,552) and n=2
+    assert starts.read_text().split() == ["2", "64", "8", "2"]
+    assert [h["run"]["key"] for _, h in fitted] == [cache.config_key(c) for c in configs]

@@ -146,18 +146,19 @@ def load_or_make(key: str, load, make):
     return found
 
 
-def memo(kind: str, params: dict, compute) -> dict:
+def memo(kind: str, params: dict, compute, *, refresh: bool = False) -> dict:
     """The JSON result of `compute()` for `(kind, params)`, computed once and kept in the cache.
 
     For evaluations of cached models: `params` must name everything the result depends on (the
     model's key, sizes, seeds). Stored as `<root>/memo/<kind>-<hash>.json`, written atomically.
+    `refresh=True` computes again and replaces what was kept (a timing measured anew).
     """
     payload = json.dumps({"kind": kind, "params": params, "code_version": CODE_VERSION},
                          sort_keys=True, default=list)  # fmt: skip
     path = (
         cache_root() / "memo" / f"{kind}-{hashlib.sha256(payload.encode()).hexdigest()[:20]}.json"
     )
-    if path.exists():
+    if path.exists() and not refresh:
         return json.loads(path.read_text())["result"]
     result = compute()
     if not isinstance(result, dict):

@@ -17,14 +17,17 @@ from __future__ import annotations
 
 import contextlib
 import os
+import platform
 import tempfile
 import time
+from datetime import UTC, datetime
+from pathlib import Path
 
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from . import elbo, models
-from .train import TrainConfig, train
+from . import cache, data, elbo, models
+from .train import TrainConfig, progress_bar, train
 
 METHODS = ("dataloader", "tensor", "bf16")
 CONV_IMAGES = 10_000  # images of a timed epoch of the convolutional model (~10x dearer per image)
@@ -223,3 +226,81 @@ def sweep_seconds(*, latent_dims, epochs: int, train_limit: int, batch_size: int
         sweep.fit_many(configs(1), workers=2, threads=1, progress=False)
         out["fit_many_2x1_thread"] = time.perf_counter() - t0
     return out
+
+
+def machine() -> dict:
+    """What a timing depends on: the CPU model, the cores, torch's build and its thread count."""
+    cpu = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return {"cpu": cpu, "cores": os.cpu_count(), "torch": torch.__version__,
+            "threads": torch.get_num_threads()}  # fmt: skip
+
+
+def measurements(*, latent_dims, epochs: int, batch_size: int, train_limit: int, test_limit: int,
+                 remeasure: bool = False) -> dict:  # fmt: skip
+    """Everything the Performance appendix reports, measured once per `machine()` and sizes and
+    kept in the cache (`cache.memo`), so that a re-run reads this machine's timings back;
+    `remeasure=True` measures again and replaces them. See `_measure` for what is inside."""
+    sizes = dict(latent_dims=list(latent_dims), epochs=epochs, batch_size=batch_size,
+                 train_limit=train_limit, test_limit=test_limit)  # fmt: skip
+    params = {"machine": machine(), **sizes}
+    found = cache.memo("perf-measurements", params, lambda: _measure(**sizes), refresh=remeasure)
+    for timed in (*found.get("dense", {}).values(), found.get("conv", {})):
+        if "epoch_s" in timed:  # the cache keeps keys sorted: give back the methods' order
+            timed["epoch_s"] = {m: timed["epoch_s"][m] for m in METHODS}
+    return found
+
+
+def _measure(*, latent_dims, epochs: int, batch_size: int, train_limit: int,
+             test_limit: int) -> dict:  # fmt: skip
+    """When and where it was measured; the fp32 matmul throughput on 2048² matrices; per latent
+    dimension of the dense model the best epoch of each method, the matmul floor and the FLOPs
+    per image; bf16's effect at n = 20; the convolutional workload; the sweep in workers."""
+    x, _ = data.load("fashion-mnist", "train", quiet=True)
+    x_test, _ = data.load("fashion-mnist", "test", quiet=True)
+    x, x_test = x[: train_limit or None], x_test[: test_limit or None]
+    bar = progress_bar(len(latent_dims) + 3, "measuring")
+    out = {"measured": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+           "machine": machine(), "images": len(x), "matmul_gflops": matmul_gflops(),
+           "dense": {}}  # fmt: skip
+    for n in latent_dims:
+        model = bench_model("mlp", n)
+        out["dense"][str(n)] = {
+            "epoch_s": epoch_times(n, x, epochs=epochs, batch_size=batch_size),
+            "floor_s": matmul_floor_seconds(model, images=len(x), batch_size=batch_size),
+            "flops_per_image": train_flops_per_image(model),
+        }
+        bar.update(1)
+    out["precision"] = precision_effect(20, x, x_test, epochs=epochs, batch_size=batch_size)
+    bar.update(1)
+    x_conv = x[:CONV_IMAGES]
+    out["conv"] = {"images": len(x_conv), "flops_per_image": train_flops_per_image(
+        bench_model("conv", 16)), "epoch_s": epoch_times(
+            16, x_conv, epochs=epochs, batch_size=batch_size, kind="conv")}  # fmt: skip
+    bar.update(1)
+    out["sweep_s"] = sweep_seconds(latent_dims=latent_dims, epochs=1, train_limit=train_limit,
+                                   batch_size=batch_size)  # fmt: skip
+    bar.update(1)
+    bar.close()
+    return out
+
+
+def dense_rows(measured: dict) -> dict[int, dict]:
+    """Per latent dimension, from `measurements`: the tensor loop's speed-up over the DataLoader
+    loop, the most any fp32 loop could reach (DataLoader over the matmul floor), bf16's speed-up,
+    images/s, GFLOP/s, and the fraction of matmul throughput at the model's shapes (the floor
+    over the tensor loop's epoch: both do the same FLOPs)."""
+    rows, images = {}, measured["images"]
+    for n, d in measured["dense"].items():
+        t = d["epoch_s"]
+        rows[int(n)] = {"speedup": t["dataloader"] / t["tensor"],
+                        "max_speedup": t["dataloader"] / d["floor_s"],
+                        "bf16_speedup": t["tensor"] / t["bf16"],
+                        "images_per_s": images / t["tensor"],
+                        "gflops": d["flops_per_image"] * images / t["tensor"] / 1e9,
+                        "matmul_fraction": d["floor_s"] / t["tensor"]}  # fmt: skip
+    return rows

@@ -31,7 +31,7 @@ ENV = "VAELAB_PROFILE"
 class Param:
     """What values a parameter takes."""
 
-    kind: type  # int, float, str or list
+    kind: type  # int, float, str, bool or list
     help: str  # one line, shown by `vaelab run CHAPTER --help`
     low: float | None = None  # inclusive bounds of a number (of each item, for a list)
     high: float | None = None
@@ -71,6 +71,7 @@ PARAMS: dict[str, Param] = {
     "tolerance": Param(float, "converged: held-out -ELBO gains less (nats) in `window`", 0, 100),
     "window": Param(int, "epochs over which the convergence gain is measured", 1, 1000),
     "iwae_samples": Param(int, "importance samples k of the IWAE bound", 1, 100_000),
+    "remeasure": Param(bool, "measure again instead of reading this machine's kept timings"),
 }
 
 
@@ -129,11 +130,11 @@ SIZES["azmoodeh_sweep"] = {
 # Appendix "Performance": epoch timings, bf16's effect, and a sweep in workers
 SIZES["performance"] = {
     "smoke": dict(latent_dims=[2, 20], epochs=1, batch_size=256, train_limit=2000,
-                  test_limit=500),
+                  test_limit=500, remeasure=False),
     "quick": dict(latent_dims=[2, 20, 200, 800], epochs=2, batch_size=256, train_limit=20_000,
-                  test_limit=2000),
+                  test_limit=2000, remeasure=False),
     "paper": dict(latent_dims=[2, 20, 200, 800], epochs=3, batch_size=256, train_limit=0,
-                  test_limit=0),
+                  test_limit=0, remeasure=False),
 }  # fmt: skip
 
 
@@ -243,6 +244,8 @@ def _check_one(label: str, spec: Param, kind: type, value):
         if not (_is_int(value) or isinstance(value, float)):
             raise ValueError(f"{label} must be a number, got {value!r}")
         value = float(value)
+    if kind is bool and not isinstance(value, bool):
+        raise ValueError(f"{label} must be True or False, got {value!r}")
     if kind is str and not isinstance(value, str):
         raise ValueError(f"{label} must be a string, got {value!r}")
     if spec.choices and value not in spec.choices:
