@@ -1,6 +1,7 @@
 """book and the `vaelab run|book|publish` commands, on a two-chapter book made in a temp folder."""
 
 import json
+import os
 from pathlib import Path
 
 import nbformat
@@ -156,15 +157,42 @@ def test_cli_run_failure_exits_nonzero_naming_the_cell(tiny_book, capsys):
     assert "ValueError: boom" in err  # cell 5: papermill inserted the injected-parameters cell
 
 
-def test_execute_book_keeps_going_and_reports_the_failure(tiny_book, tmp_path):
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_execute_book_keeps_going_and_reports_the_failure(tiny_book, tmp_path, jobs):
     done, failed = book.execute_book(
-        tiny_book, profile="smoke", dest=tmp_path / "x", progress=False
+        tiny_book, profile="smoke", dest=tmp_path / "x", progress=False, jobs=jobs
     )
     assert [str(r.chapter) for r in done] == ["book/part/01_ok.ipynb"]
     assert [str(e.chapter) for e in failed] == ["book/part/02_raises.ipynb"]
     assert (tmp_path / "x/_toc.yml").is_file() and (tmp_path / "x/book/intro.md").is_file()
     committed = nbformat.read(tiny_book / "book/part/01_ok.ipynb", as_version=4)
     assert committed.cells[-1].outputs == []  # the committed notebook is untouched
+
+
+def test_parallel_chapters_get_their_share_of_the_cores(tiny_book, tmp_path):
+    nb = nbformat.read(tiny_book / "book/part/01_ok.ipynb", as_version=4)
+    nb.cells.append(new_code_cell("import torch\nprint('threads', torch.get_num_threads())"))
+    nbformat.write(nb, tiny_book / "book/part/01_ok.ipynb")
+    done, failed = book.execute_book(
+        tiny_book, profile="smoke", dest=tmp_path / "x", progress=False, jobs=2
+    )
+    out = nbformat.read(tmp_path / "x/book/part/01_ok.ipynb", as_version=4)
+    share = max(1, (os.cpu_count() or 1) // 2)  # the cores, shared by 2 chapters at a time
+    assert out.cells[-1].outputs[0]["text"] == f"threads {share}\n"
+    assert [str(r.chapter) for r in done] == ["book/part/01_ok.ipynb"] and len(failed) == 1
+    with pytest.raises(ValueError, match="jobs must be a positive integer"):
+        book.execute_book(tiny_book, profile="smoke", dest=tmp_path / "y", jobs=0)
+
+
+def test_cli_book_passes_jobs_and_refuses_a_bad_count(tiny_book, capsys, monkeypatch):
+    seen, real = [], book.execute_book
+    monkeypatch.setattr(book, "execute_book", lambda root, **kw: seen.append(kw) or ([], []))
+    monkeypatch.setattr(book, "build_html", lambda src, output: src)
+    assert cli.main(["book", "--profile", "smoke", "--jobs", "2"]) == 0
+    assert seen == [{"profile": "smoke", "jobs": 2}]
+    monkeypatch.setattr(book, "execute_book", real)
+    assert cli.main(["book", "--profile", "smoke", "--jobs", "0"]) == 1
+    assert "jobs must be a positive integer, got 0" in capsys.readouterr().err
 
 
 def test_cli_book_fails_when_a_chapter_raises(tiny_book, capsys, monkeypatch):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import functools
 import json
 import os
 import platform
@@ -30,6 +31,7 @@ from . import profiles
 
 TEMPLATE = Path("book/template.ipynb")
 APPENDIX = Path("book/appendix/reproducing.ipynb")  # shows the run times of the other chapters
+TIMING = Path("book/appendix/performance.ipynb")  # times the machine: never beside another chapter
 RUN_TIMES = APPENDIX.parent / "run_times.json"
 
 
@@ -46,11 +48,17 @@ class ChapterFailed(RuntimeError):
             error,
             output,
         )
+        self.source = source
         first = (source.strip().splitlines() or [""])[0]
         super().__init__(
             f"{chapter} failed in cell {cell} of the executed copy (In [{exec_count}]: {first!r})"
             f"\n  {error}\n  the executed copy, with the traceback: {output}"
         )
+
+    def __reduce__(self):  # rebuilt from its fields when it comes back from a worker process
+        fields = dict(cell=self.cell, exec_count=self.exec_count, source=self.source,
+                      error=self.error, output=self.output)  # fmt: skip
+        return functools.partial(ChapterFailed, self.chapter, **fields), ()
 
 
 @dataclass(frozen=True)
@@ -281,26 +289,57 @@ def stage(root: Path, dest: Path) -> None:
 
 
 def execute_book(
-    root: Path, *, profile: str, dest: Path | None = None, progress: bool = True
+    root: Path, *, profile: str, dest: Path | None = None, progress: bool = True, jobs: int = 1
 ) -> tuple[list[Executed], list[ChapterFailed]]:
-    """Every chapter into `dest` (default `_build/executed/`); keeps going past a failure."""
+    """Every chapter into `dest` (default `_build/executed/`); keeps going past a failure.
+
+    With `jobs` > 1 that many chapters run at a time, each in its own process whose kernel gets
+    `cores // jobs` threads; the Performance appendix (it times the machine) and the Reproducing
+    appendix (it shows the others' run times) then run after them, alone. Results come back in
+    reading order."""
+    if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
+        raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
     dest = dest or root / "_build" / "executed"
     stage(root, dest)
-    done, failed = [], []
-    for chapter in chapters(root):
+    order = chapters(root)
+    last = [c for c in order if c in (TIMING, APPENDIX)] if jobs > 1 else []
+    first = [c for c in order if c not in last]
+    results = {}
+    if jobs > 1:
+        import concurrent.futures
+        import multiprocessing
+
+        threads = max(1, (os.cpu_count() or 1) // jobs)
+        args = [(root, c, dest / c, profile, threads) for c in first]
+        ctx = multiprocessing.get_context("spawn")
+        with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
+            for chapter, outcome in zip(first, pool.map(_execute_alone, args), strict=True):
+                results[chapter] = outcome
+    else:
+        last = first
+    for chapter in last:
         if chapter == APPENDIX:
+            done = [r for r in results.values() if isinstance(r, Executed)]
             record_times(dest / RUN_TIMES, done, base=root / RUN_TIMES)
-        print(f"vaelab: executing {chapter} at {profile}", file=sys.stderr)
-        out = dest / chapter
-        try:
-            done.append(
-                execute(root, chapter, out, profile=profile, cwd=out.parent, progress=progress)
-            )
-        except ChapterFailed as e:
-            print(f"vaelab: {e}", file=sys.stderr)
-            failed.append(e)
+        results[chapter] = _execute_alone((root, chapter, dest / chapter, profile, None), progress)
+    done = [results[c] for c in order if isinstance(results[c], Executed)]
+    failed = [results[c] for c in order if isinstance(results[c], ChapterFailed)]
     record_times(dest / RUN_TIMES, done, base=root / RUN_TIMES)
     return done, failed
+
+
+def _execute_alone(args, progress: bool = False):
+    """`execute` one chapter for `execute_book`: its `Executed` or its `ChapterFailed`. A kernel
+    started from here gets `threads` torch threads when given (through OMP_NUM_THREADS)."""
+    root, chapter, out, profile, threads = args
+    print(f"vaelab: executing {chapter} at {profile}", file=sys.stderr)
+    if threads is not None:
+        os.environ["OMP_NUM_THREADS"] = str(threads)  # this process only runs chapters
+    try:
+        return execute(root, chapter, out, profile=profile, cwd=out.parent, progress=progress)
+    except ChapterFailed as e:
+        print(f"vaelab: {e}", file=sys.stderr)
+        return e
 
 
 def record_times(path: Path, runs: list[Executed], *, base: Path | None = None) -> None:

@@ -2,7 +2,7 @@
 
 vaelab data status|fetch NAME
 vaelab run CHAPTER [-p NAME VALUE ...] [--profile P] [--output DIR]   (--help: its parameters)
-vaelab book [--profile P]
+vaelab book [--profile P] [--jobs N]
 vaelab publish [CHAPTER ...]
 """
 
@@ -59,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("-h", "--help", action="store_true", help="list the chapter's parameters")
     b = sub.add_parser("book", help="execute every chapter into _build/executed, build the HTML")
     b.add_argument("--profile", choices=profiles.PROFILES, default="quick")
+    b.add_argument("--jobs", type=int, default=1,
+                   help="chapters executed at a time, each with its share of the cores; the "
+                        "appendices run after them, alone (default 1)")  # fmt: skip
     p = sub.add_parser("publish", help="re-execute the committed chapters in place at paper")
     p.add_argument("chapters", nargs="*", help="only these chapters (default: every chapter)")
     return parser
@@ -74,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             return _run(root, args)
         if args.command == "book":
-            return _book(root, args.profile)
+            return _book(root, args.profile, args.jobs)
         return _publish(root, args.chapters)
     except (FileNotFoundError, ValueError, RuntimeError) as e:
         print(f"vaelab: {e}", file=sys.stderr)
@@ -126,9 +129,9 @@ def chapter_help(root: Path, name: str) -> str:
     return "\n".join(lines)
 
 
-def _book(root: Path, profile: str) -> int:
+def _book(root: Path, profile: str, jobs: int = 1) -> int:
     start = time.perf_counter()
-    done, failed = book.execute_book(root, profile=profile)
+    done, failed = book.execute_book(root, profile=profile, jobs=jobs)
     index = book.build_html(root / "_build" / "executed", output=root)
     for r in done:
         print(f"vaelab: {r.chapter}: {r.seconds:.1f} s at {r.profile}")
