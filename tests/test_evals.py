@@ -75,3 +75,11 @@ def test_dimension_report_is_memoized_per_model_classifier_and_sizes(monkeypatch
     assert row == quality.dimension_report(model, x, classifier, reference, samples=32, seed=0)
     monkeypatch.setattr(quality, "dimension_report", lambda *a, **k: pytest.fail("recomputed"))
     assert evals.dimension_report(model, x, classifier, reference, samples=32, seed=0) == row
+
+
+def test_a_named_model_is_keyed_by_its_name_not_its_weights():
+    x = _images()
+    first = evals.iwae_curve(_model(0), x, [1, 2], seed=0, key="ppca of these images, k=3")
+    # a model equal up to rounding (here: another one) under the same name reads the memo back
+    assert evals.iwae_curve(_model(1), x, [1, 2], seed=0, key="ppca of these images, k=3") == first
+    assert evals.iwae_curve(_model(1), x, [1, 2], seed=0) != first

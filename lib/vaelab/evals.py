@@ -47,10 +47,14 @@ def _add(h, name: str, tensor: torch.Tensor) -> None:
     h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
 
 
-def iwae_curve(model, x: torch.Tensor, ks, *, seed: int = 0) -> dict:
-    """`elbo.iwae_curve(model, x, ks, seed=seed)`, computed once: `{k: nats per image}`."""
+def iwae_curve(model, x: torch.Tensor, ks, *, seed: int = 0, key: str | None = None) -> dict:
+    """`elbo.iwae_curve(model, x, ks, seed=seed)`, computed once: `{k: nats per image}`.
+
+    `key` names the model instead of its weights' fingerprint: for a model computed afresh on
+    every run whose weights differ in the last bits with the thread count (a PPCA fit)."""
     ks = [int(k) for k in ks]
-    params = {"model": fingerprint(model), "images": fingerprint(x), "ks": ks, "seed": seed}
+    name = key if key is not None else fingerprint(model)
+    params = {"model": name, "images": fingerprint(x), "ks": ks, "seed": seed}
     found = cache.memo(
         "iwae-curve",
         params,
