@@ -129,9 +129,9 @@ def test_measurements_are_kept_per_machine_and_sizes_until_remeasured(monkeypatc
 
 
 def test_measure_reports_every_workload_and_dense_rows_derive_the_ratios():
-    m = perf._measure(**SIZES)
+    m = perf.measurements(**SIZES)
     assert m["images"] == 512 and m["machine"] == perf.machine()
-    assert list(perf.measurements(**SIZES)["dense"]["2"]["epoch_s"]) == list(perf.METHODS)
+    assert list(m["dense"]["2"]["epoch_s"]) == list(perf.METHODS)  # in the methods' order
     assert set(m["precision"]) == {"fp32", "bf16"} and m["conv"]["images"] == 512
     assert set(m["sweep_s"]) == {"sequential_2_threads", "fit_many_2x1_thread"}
     rows = perf.dense_rows(m)

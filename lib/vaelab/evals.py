@@ -18,8 +18,7 @@ from . import cache, elbo, quality
 
 def fingerprint(thing) -> str:
     """A hash of a tensor (dtype, shape, bytes) or of a module (class, latent_dim, posterior,
-    likelihood and every parameter and buffer, by name); a `linear.LinearVAE` is named by its
-    PPCA's W, b and s²."""
+    likelihood and every parameter and buffer, by name)."""
     h = hashlib.sha256()
     if isinstance(thing, torch.Tensor):
         _add(h, "tensor", thing)
@@ -30,12 +29,6 @@ def fingerprint(thing) -> str:
         h.update("|".join(described).encode())
         for name, tensor in thing.state_dict().items():
             _add(h, name, tensor)
-        ppca = getattr(thing, "model", None)  # linear.LinearVAE keeps its PPCA outside its state
-        for name in ("w", "b"):
-            if isinstance(getattr(ppca, name, None), torch.Tensor):
-                _add(h, f"ppca.{name}", getattr(ppca, name))
-        if ppca is not None and hasattr(ppca, "s2"):
-            h.update(f"ppca.s2={float(ppca.s2)!r}".encode())
     else:
         raise TypeError(f"fingerprint: a tensor or a module, got {type(thing).__name__}")
     return h.hexdigest()[:20]

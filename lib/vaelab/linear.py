@@ -161,6 +161,8 @@ class LinearVAE(nn.Module):
         self.model = model
         self.latent_dim, self.posterior, self.likelihood = model.latent_dim, "diagonal", "gaussian"
         self.register_buffer("obs_logvar", torch.tensor(math.log(model.s2), dtype=torch.float64))
+        self.register_buffer("w", model.w)  # W and b in the state too, so that it names the model
+        self.register_buffer("b", model.b)
 
     def encode(self, x: torch.Tensor):
         mean, cov = posterior(self.model, x)
