@@ -86,3 +86,13 @@ def test_iwae_curve_means_per_k_repeat_with_the_seed_and_equal_log_px_at_the_exa
     first = elbo.iwae_curve(vae, x, [1, 100], seed=3)
     assert first == elbo.iwae_curve(vae, x, [1, 100], seed=3)
     assert first[100] > first[1]
+
+
+def test_evaluate_under_a_seed_draws_the_same_as_seeding_first_and_keeps_the_global_state():
+    model, x = models.MLPVAE(3, (16,)), torch.rand(20, 1, 28, 28)
+    torch.manual_seed(5)
+    expected = elbo.evaluate(model, x)
+    torch.manual_seed(11)
+    state = torch.get_rng_state()
+    assert elbo.evaluate(model, x, seed=5) == expected
+    assert torch.equal(torch.get_rng_state(), state)

@@ -111,8 +111,17 @@ def iwae_bound(model, x: torch.Tensor, k: int, *, chunk: int = 64) -> torch.Tens
 
 
 @torch.no_grad()
-def evaluate(model, x: torch.Tensor, *, batch_size: int = 1000, sample: bool = True) -> dict:
-    """Mean ELBO, rate and distortion over a data set, in nats and bits per dimension."""
+def evaluate(
+    model, x: torch.Tensor, *, batch_size: int = 1000, sample: bool = True, seed: int | None = None
+) -> dict:
+    """Mean ELBO, rate and distortion over a data set, in nats and bits per dimension.
+
+    With a `seed`, the posterior draws come from that seed and the global generator is left as
+    it was; without one, from the global generator."""
+    if seed is not None:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            return evaluate(model, x, batch_size=batch_size, sample=sample)
     was_training = model.training
     model.eval()
     sums = {"elbo": 0.0, "rate": 0.0, "distortion": 0.0}

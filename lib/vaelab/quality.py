@@ -178,9 +178,7 @@ def dimension_report(vae, x_test, classifier, reference, *, samples: int, seed: 
     active units (Burda et al.), the mean |per-unit typicality gap| and its relative form (%),
     and the median posterior variance. The same `seed` gives the same numbers.
     """
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        ev = elbo.evaluate(vae, x_test)
+    ev = elbo.evaluate(vae, x_test, seed=seed)
     fake = generate(vae, samples, seed=seed)
     mu, logvar = metrics.encode_all(vae, x_test)
     gap = metrics.gap_of(mu, logvar, seed=seed)

@@ -283,9 +283,7 @@ def report(model, x: torch.Tensor, *, seed: int = 0) -> dict:
     use = decoder_use(model, x, mu=mu)
     off = metrics.inactive_units(stats)
     error = (stats.var_mu + stats.mean_sigma2 - 1).abs()
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        test_elbo = evaluate(model, x)["elbo"]
+    test_elbo = evaluate(model, x, seed=seed)["elbo"]
     return {
         "inactive": int(off.sum()),
         "active_burda": int(metrics.active_units(stats).sum()),

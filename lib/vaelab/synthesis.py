@@ -121,9 +121,7 @@ def place(config, values: dict) -> dict:
 def _evaluate(model, config, history: dict, inst: Instrument, run) -> dict:
     t0 = time.perf_counter()
     x = inst.x_test
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(run.seed)
-        ev = elbo.evaluate(model, x)
+    ev = elbo.evaluate(model, x, seed=run.seed)
     k = run.iwae_samples
     iwae = elbo.iwae_curve(model, x[: run.iwae_images], [k], seed=run.seed)[k]
     fake = quality.generate(model, run.generated, seed=run.seed)

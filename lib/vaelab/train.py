@@ -139,9 +139,7 @@ def _check_heldout(config: TrainConfig, heldout: torch.Tensor | None) -> torch.T
 def heldout_loss(model, x: torch.Tensor) -> float:
     """-ELBO (nats per image) of `x`, one posterior draw each from seed 0; the caller's RNG
     state is left as it was, so measuring does not change the training that follows."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        return -elbo.evaluate(model, x)["elbo"]
+    return -elbo.evaluate(model, x, seed=0)["elbo"]
 
 
 def _step(model, opt, batch, config: TrainConfig) -> elbo.ElboTerms:
