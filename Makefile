@@ -38,8 +38,15 @@ publish: setup
 
 test: test-unit test-notebooks test-build test-browser lint
 
+# The unit suite runs with HOME pointed at an empty folder, which must still be empty afterwards:
+# no test writes user state (tests/conftest.py points every cache and config folder elsewhere).
 test-unit: setup
-	$(BIN)/python -m pytest -m "not browser"
+	@data=$${VAELAB_DATA_DIR:-$${XDG_CACHE_HOME:-$$HOME/.cache}/vaelab/data} && \
+	home=$$(mktemp -d) && HOME=$$home VAELAB_DATA_DIR=$$data \
+	  $(BIN)/python -m pytest -m "not browser" && \
+	if [ -n "$$(find $$home -mindepth 1 -print -quit)" ]; then \
+	  echo "test-unit: the tests wrote under HOME:"; find $$home -mindepth 1 | head; exit 1; \
+	else echo "test-unit: nothing was written under HOME ($$home)"; rmdir $$home; fi
 
 # Every chapter at the smoke profile; nbval compares the cells tagged nbval-check-output.
 test-notebooks: setup

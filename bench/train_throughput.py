@@ -1,9 +1,9 @@
 """Training throughput of three loops on the dense, convolutional and sweep workloads.
 
-The measurement is `vaelab.perf.measurements`, the one the Performance appendix reports: a
-per-sample DataLoader loop, `vaelab.train` on one tensor, and the same in bf16, on Azmoodeh's
-dense model at each latent dimension and on Asperti's convolutional VAE; the matmul floor of the
-dense model (its training matmuls alone, at their shapes); torch's fp32 matmul on 2048²
+The measurement is `vaelab.papers.performance.measurements`, the one the Performance appendix
+reports: a per-sample DataLoader loop, `vaelab.train` on one tensor, and the same in bf16, on
+Azmoodeh's dense model at each latent dimension and on Asperti's convolutional VAE; the matmul
+floor of the dense model (its training matmuls alone, at their shapes); torch's fp32 matmul on 2048²
 matrices; and one epoch per dimension trained one after the other (2 threads) and with
 `sweep.fit_many` (2 one-thread workers). For each workload it prints seconds per epoch,
 images/s, GFLOP/s, the fraction of matmul throughput and the ratio to the DataLoader loop. A
@@ -20,7 +20,7 @@ import json
 import os
 from pathlib import Path
 
-from vaelab import perf
+from vaelab.papers import performance
 
 
 def main() -> None:
@@ -33,14 +33,21 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("bench/results/train_throughput.json"))
     args = parser.parse_args()
     os.environ.setdefault("VAELAB_PROGRESS", "0")  # one line per result, no progress bars
-    m = perf.measurements(latent_dims=args.dims, epochs=args.epochs, batch_size=args.batch_size,
-                          train_limit=args.limit, test_limit=args.test_limit,
-                          remeasure=True)  # fmt: skip
+    m = performance.measurements(
+        latent_dims=args.dims,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        train_limit=args.limit,
+        test_limit=args.test_limit,
+        remeasure=True,
+    )
     machine, peak = m["machine"], m["matmul_gflops"]
-    print(f"{machine['cpu']}, {machine['cores']} cores, torch {machine['torch']}, "
-          f"{machine['threads']} threads; {m['images']} images, batch {args.batch_size}; "
-          f"fp32 matmul 2048²: {peak:.0f} GFLOP/s")  # fmt: skip
-    for n, r in perf.dense_rows(m).items():
+    print(
+        f"{machine['cpu']}, {machine['cores']} cores, torch {machine['torch']}, "
+        f"{machine['threads']} threads; {m['images']} images, batch {args.batch_size}; "
+        f"fp32 matmul 2048²: {peak:.0f} GFLOP/s"
+    )
+    for n, r in performance.dense_rows(m).items():
         d = m["dense"][str(n)]
         epochs = ", ".join(f"{k} {t:.2f}" for k, t in d["epoch_s"].items())
         print(
@@ -58,13 +65,15 @@ def main() -> None:
         f"{100 * gflops / peak:.0f}% of matmul 2048²; {ratio:.2f}x the DataLoader loop"
     )
     p = m["precision"]
-    print(f"bf16 at n=20: test ELBO {p['bf16']['test_elbo']:.2f} vs fp32 "
-          f"{p['fp32']['test_elbo']:.2f} nats")  # fmt: skip
+    print(
+        f"bf16 at n=20: test ELBO {p['bf16']['test_elbo']:.2f} vs fp32 "
+        f"{p['fp32']['test_elbo']:.2f} nats"
+    )
     images = m["images"] * len(args.dims)
     parts = [f"{k} {s:.1f} s ({images / s:.0f} images/s)" for k, s in m["sweep_s"].items()]
     print("sweep of one epoch per dimension: " + ", ".join(parts))
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({**m, "dense_rows": perf.dense_rows(m)}, indent=1))
+    args.out.write_text(json.dumps({**m, "dense_rows": performance.dense_rows(m)}, indent=1))
     print(f"written {args.out}")
 
 

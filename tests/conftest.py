@@ -1,7 +1,40 @@
-"""Shared fixtures: a private training cache per test, no progress bars, small thread count."""
+"""Shared fixtures: no test touches user state, no progress bars, a small thread count.
+
+At import (before any test module, and so before any module- or session-scoped fixture) every
+place a test could write under `$HOME` is pointed into one temporary folder: the training cache,
+the XDG cache/config/data folders, matplotlib's, IPython's and Jupyter's folders. Data sets and
+MathJax already in the user's cache are still read from there (through `VAELAB_DATA_DIR` and
+`VAELAB_MATHJAX_DIR`), never written. `make test-unit` runs the suite with `HOME` pointed at an
+empty folder and fails if anything appears in it.
+"""
+
+import os
+import tempfile
+from pathlib import Path
 
 import pytest
 import torch
+
+from vaelab.book import sphinxext
+
+_USER_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "vaelab"
+_SESSION = Path(tempfile.mkdtemp(prefix="vaelab-tests-"))
+if (_USER_CACHE / "data").is_dir():
+    os.environ.setdefault("VAELAB_DATA_DIR", str(_USER_CACHE / "data"))
+if (sphinxext.vendor_dir() / "es5" / sphinxext.ENTRY).is_file():
+    os.environ.setdefault("VAELAB_MATHJAX_DIR", str(sphinxext.vendor_dir() / "es5"))
+for _var, _sub in {
+    "VAELAB_CACHE_DIR": "runs",
+    "XDG_CACHE_HOME": "xdg-cache",
+    "XDG_CONFIG_HOME": "xdg-config",
+    "XDG_DATA_HOME": "xdg-data",
+    "MPLCONFIGDIR": "matplotlib",
+    "IPYTHONDIR": "ipython",
+    "JUPYTER_CONFIG_DIR": "jupyter-config",
+    "JUPYTER_DATA_DIR": "jupyter-data",
+    "JUPYTER_RUNTIME_DIR": "jupyter-runtime",
+}.items():
+    os.environ[_var] = str(_SESSION / _sub)
 
 
 @pytest.fixture(autouse=True)

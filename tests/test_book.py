@@ -8,12 +8,12 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from vaelab import book, cli
+from vaelab.book import cli, runner
 
 PARAMS = """profile: str = "quick"  # smoke | quick | paper
 latent_dim: int = None  # latent units (None: the profile's value)"""
 BODY = """import os
-from vaelab import profiles
+from vaelab.book import profiles
 run = profiles.resolve(profile, section="template", latent_dim=latent_dim)
 print(run.profile, run.latent_dim, os.environ["VAELAB_PROFILE"])"""
 
@@ -55,43 +55,43 @@ def tiny_book(tmp_path, monkeypatch):
 
 
 def test_root_toc_and_chapter_lookup(tiny_book):
-    assert book.find_root() == tiny_book
-    assert book.toc_entries(tiny_book) == ["book/intro", "book/part/01_ok", "book/part/02_raises"]
-    assert [str(p) for p in book.chapters(tiny_book)] == [
+    assert runner.find_root() == tiny_book
+    assert runner.toc_entries(tiny_book) == ["book/intro", "book/part/01_ok", "book/part/02_raises"]
+    assert [str(p) for p in runner.chapters(tiny_book)] == [
         "book/part/01_ok.ipynb",
         "book/part/02_raises.ipynb",
     ]
     for name in ("01_ok", "ok", "book/part/01_ok", "book/part/01_ok.ipynb"):
-        assert str(book.find_chapter(name, tiny_book)) == "book/part/01_ok.ipynb"
+        assert str(runner.find_chapter(name, tiny_book)) == "book/part/01_ok.ipynb"
     with pytest.raises(ValueError, match=r"(?s)no chapter .nope.*book/part/01_ok"):
-        book.find_chapter("nope", tiny_book)
+        runner.find_chapter("nope", tiny_book)
 
 
 def test_root_not_found(tmp_path):
     with pytest.raises(FileNotFoundError, match="no _toc.yml"):
-        book.find_root(tmp_path)
+        runner.find_root(tmp_path)
 
 
 def test_parameters_are_read_from_the_tagged_cell(tiny_book):
-    params = book.parameters(tiny_book / "book/part/01_ok.ipynb")
+    params = runner.parameters(tiny_book / "book/part/01_ok.ipynb")
     assert list(params) == ["profile", "latent_dim"]
     assert params["latent_dim"] == {
         "type": "int",
         "default": "None",
         "help": "latent units (None: the profile's value)",
     }
-    assert book.section_of(tiny_book / "book/part/01_ok.ipynb") == "template"
+    assert runner.section_of(tiny_book / "book/part/01_ok.ipynb") == "template"
 
 
 def test_a_notebook_without_parameters_cell_is_refused(tmp_path):
     nb = new_notebook(cells=[new_code_cell("x = 1")])
     nbformat.write(nb, tmp_path / "n.ipynb")
     with pytest.raises(ValueError, match="no cell tagged 'parameters'"):
-        book.parameters(tmp_path / "n.ipynb")
+        runner.parameters(tmp_path / "n.ipynb")
 
 
 def test_run_injects_parameters_and_profile_and_strips_metadata(tiny_book, tmp_path):
-    done = book.run_chapter(
+    done = runner.run_chapter(
         tiny_book,
         "ok",
         pairs=[("latent_dim", "7")],
@@ -109,21 +109,21 @@ def test_run_injects_parameters_and_profile_and_strips_metadata(tiny_book, tmp_p
 def test_run_takes_the_notebook_profile_unless_the_environment_sets_one(
     tiny_book, tmp_path, monkeypatch
 ):
-    done = book.run_chapter(tiny_book, "ok", output_dir=tmp_path / "a", progress=False)
+    done = runner.run_chapter(tiny_book, "ok", output_dir=tmp_path / "a", progress=False)
     assert done.profile == "quick"
     monkeypatch.setenv("VAELAB_PROFILE", "smoke")
-    done = book.run_chapter(tiny_book, "ok", output_dir=tmp_path / "b", progress=False)
+    done = runner.run_chapter(tiny_book, "ok", output_dir=tmp_path / "b", progress=False)
     out = nbformat.read(done.output, as_version=4).cells[-1].outputs
     assert done.profile == "smoke" and out[-1]["text"].endswith("smoke 2 smoke\n")
 
 
 def test_a_raising_chapter_names_cell_and_error(tiny_book, tmp_path):
     with pytest.raises(
-        book.ChapterFailed,
+        runner.ChapterFailed,
         match=r"(?s)02_raises.ipynb failed in cell 4 .*In \[4\]: \"raise ValueError\('boom'\)\""
         r".*ValueError: boom",
     ):
-        book.run_chapter(tiny_book, "raises", output_dir=tmp_path, progress=False)
+        runner.run_chapter(tiny_book, "raises", output_dir=tmp_path, progress=False)
 
 
 @pytest.mark.parametrize(
@@ -159,7 +159,7 @@ def test_cli_run_failure_exits_nonzero_naming_the_cell(tiny_book, capsys):
 
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_execute_book_keeps_going_and_reports_the_failure(tiny_book, tmp_path, jobs):
-    done, failed = book.execute_book(
+    done, failed = runner.execute_book(
         tiny_book, profile="smoke", dest=tmp_path / "x", progress=False, jobs=jobs
     )
     assert [str(r.chapter) for r in done] == ["book/part/01_ok.ipynb"]
@@ -173,7 +173,7 @@ def test_parallel_chapters_get_their_share_of_the_cores(tiny_book, tmp_path):
     nb = nbformat.read(tiny_book / "book/part/01_ok.ipynb", as_version=4)
     nb.cells.append(new_code_cell("import torch\nprint('threads', torch.get_num_threads())"))
     nbformat.write(nb, tiny_book / "book/part/01_ok.ipynb")
-    done, failed = book.execute_book(
+    done, failed = runner.execute_book(
         tiny_book, profile="smoke", dest=tmp_path / "x", progress=False, jobs=2
     )
     out = nbformat.read(tmp_path / "x/book/part/01_ok.ipynb", as_version=4)
@@ -181,23 +181,23 @@ def test_parallel_chapters_get_their_share_of_the_cores(tiny_book, tmp_path):
     assert out.cells[-1].outputs[0]["text"] == f"threads {share}\n"
     assert [str(r.chapter) for r in done] == ["book/part/01_ok.ipynb"] and len(failed) == 1
     with pytest.raises(ValueError, match="jobs must be a positive integer"):
-        book.execute_book(tiny_book, profile="smoke", dest=tmp_path / "y", jobs=0)
+        runner.execute_book(tiny_book, profile="smoke", dest=tmp_path / "y", jobs=0)
 
 
 def test_cli_book_passes_jobs_and_refuses_a_bad_count(tiny_book, capsys, monkeypatch):
-    seen, real = [], book.execute_book
-    monkeypatch.setattr(book, "execute_book", lambda root, **kw: seen.append(kw) or ([], []))
-    monkeypatch.setattr(book, "build_html", lambda src, output: src)
+    seen, real = [], runner.execute_book
+    monkeypatch.setattr(runner, "execute_book", lambda root, **kw: seen.append(kw) or ([], []))
+    monkeypatch.setattr(runner, "build_html", lambda src, output: src)
     assert cli.main(["book", "--profile", "smoke", "--jobs", "2"]) == 0
     assert seen == [{"profile": "smoke", "jobs": 2}]
-    monkeypatch.setattr(book, "execute_book", real)
+    monkeypatch.setattr(runner, "execute_book", real)
     assert cli.main(["book", "--profile", "smoke", "--jobs", "0"]) == 1
     assert "jobs must be a positive integer, got 0" in capsys.readouterr().err
 
 
 def test_cli_book_fails_when_a_chapter_raises(tiny_book, capsys, monkeypatch):
     built = []
-    monkeypatch.setattr(book, "build_html", lambda src, output: built.append(src) or src)
+    monkeypatch.setattr(runner, "build_html", lambda src, output: built.append(src) or src)
     assert cli.main(["book", "--profile", "smoke"]) == 1
     assert "1 chapter(s) failed" in capsys.readouterr().err
     assert built == [tiny_book / "_build" / "executed"]  # the HTML is still built, to look at
@@ -207,7 +207,7 @@ def test_publish_replaces_only_succeeding_chapters_and_records_times(tiny_book):
     nb = nbformat.read(tiny_book / "book/part/02_raises.ipynb", as_version=4)
     nb.cells = nb.cells[:-1]  # make it pass
     nbformat.write(nb, tiny_book / "book/part/02_raises.ipynb")
-    done = book.publish(tiny_book, progress=False)
+    done = runner.publish(tiny_book, progress=False)
     assert [r.profile for r in done] == ["paper", "paper"]
     published = nbformat.read(tiny_book / "book/part/01_ok.ipynb", as_version=4)
     assert (
@@ -216,15 +216,15 @@ def test_publish_replaces_only_succeeding_chapters_and_records_times(tiny_book):
         .endswith("(the notebook says 'quick')\npaper 2 paper\n")
     )
     assert not any("injected-parameters" in c.metadata.get("tags", []) for c in published.cells)
-    times = json.loads((tiny_book / book.RUN_TIMES).read_text())
+    times = json.loads((tiny_book / runner.RUN_TIMES).read_text())
     assert set(times["paper"]) == {"book/part/01_ok.ipynb", "book/part/02_raises.ipynb"}
 
 
 def test_record_times_merges_profiles(tmp_path):
     path = tmp_path / "t.json"
     path.write_text(json.dumps({"paper": {"a.ipynb": {"seconds": 9.0}}}))
-    run = book.Executed(chapter="b.ipynb", output=tmp_path, profile="quick", seconds=1.23)
-    book.record_times(path, [run])
+    run = runner.Executed(chapter="b.ipynb", output=tmp_path, profile="quick", seconds=1.23)
+    runner.record_times(path, [run])
     table = json.loads(path.read_text())
     assert table["paper"] == {"a.ipynb": {"seconds": 9.0}}
     assert table["quick"]["b.ipynb"]["seconds"] == 1.2
@@ -233,16 +233,21 @@ def test_record_times_merges_profiles(tmp_path):
 def test_execute_reports_the_models_a_chapter_trained_and_loaded(tiny_book, tmp_path):
     fits = (
         "from vaelab import cache, data, models\n"
-        "c = cache.FitConfig(data=cache.DataConfig('tiles', tiles=data.TilesSpec(n=256)),"
+        "c = cache.FitConfig(data=data.DataConfig('tiles', tiles=data.TilesSpec(n=256)),"
         " model=models.ModelConfig(latent_dim=2, hidden=(8,)),"
         " train=cache.TrainConfig(epochs=1, batch_size=128))\n"
         "cache.fit(c); cache.fit(c)"
     )
     nbformat.write(_notebook(BODY, fits), tiny_book / "book/part/01_ok.ipynb")
-    done = book.execute(tiny_book, Path("book/part/01_ok.ipynb"), tmp_path / "out.ipynb",
-                        profile="smoke", progress=False)  # fmt: skip
+    done = runner.execute(
+        tiny_book,
+        Path("book/part/01_ok.ipynb"),
+        tmp_path / "out.ipynb",
+        profile="smoke",
+        progress=False,
+    )
     assert (done.trained, done.loaded) == (1, 0) and done.train_seconds > 0
-    book.record_times(tmp_path / "t.json", [done])
+    runner.record_times(tmp_path / "t.json", [done])
     row = json.loads((tmp_path / "t.json").read_text())["smoke"]["book/part/01_ok.ipynb"]
     assert (row["models_trained"], row["models_loaded"]) == (1, 0)
 
@@ -252,7 +257,7 @@ def test_publish_can_be_limited_to_named_chapters(tiny_book, capsys):
     assert cli.main(["publish", "book/part/01_ok"]) == 0
     assert "01_ok.ipynb" in capsys.readouterr().out
     assert (tiny_book / "book/part/02_raises.ipynb").read_text() == before  # not re-run
-    times = json.loads((tiny_book / book.RUN_TIMES).read_text())
+    times = json.loads((tiny_book / runner.RUN_TIMES).read_text())
     assert set(times["paper"]) == {"book/part/01_ok.ipynb"}
     assert cli.main(["publish", "book/part/99_missing"]) == 1
     assert "no chapter 'book/part/99_missing'" in capsys.readouterr().err

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from vaelab import book
+from vaelab.book import runner
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,7 +36,7 @@ def html_dir(tmp_path_factory) -> Path:
             pytest.fail(f"VAELAB_HTML_DIR={folder} has no index.html: build the book first")
         return folder
     out = tmp_path_factory.mktemp("book")
-    return book.build_html(ROOT, output=out).parent
+    return runner.build_html(ROOT, output=out).parent
 
 
 @pytest.fixture(scope="session")
@@ -82,7 +82,7 @@ def browser():
 
 
 def _pages() -> list[str]:
-    return ["index.html"] + [f"{entry}.html" for entry in book.toc_entries(ROOT)]
+    return ["index.html"] + [f"{entry}.html" for entry in runner.toc_entries(ROOT)]
 
 
 _WAIT_FOR_MATHJAX = """

@@ -1,13 +1,17 @@
+import dataclasses
 import json
 import multiprocessing as mp
 import time
 import warnings
+from pathlib import Path
 
 import pytest
 import torch
 
-from vaelab import cache, data, models
-from vaelab.cache import DataConfig, FitConfig
+from vaelab import cache, data, models, quality
+from vaelab.cache import FitConfig
+from vaelab.data import DataConfig
+from vaelab.papers import asperti, azmoodeh
 from vaelab.train import TrainConfig, TrainingDiverged
 
 TINY = FitConfig(
@@ -133,13 +137,17 @@ def test_two_processes_train_one_entry_once():
 
 
 def test_mlp_fit_config_is_azmoodehs_model_and_zero_means_all_images():
-    config = cache.mlp_fit_config(20, posterior="isotropic", epochs=3, batch_size=256, lr=1e-4)
+    config = azmoodeh.fit_config(20, posterior="isotropic", epochs=3, batch_size=256, lr=1e-4)
     assert config.model == models.ModelConfig("mlp", 20, (256, 256), "isotropic", "bernoulli")
     assert config.data.limit is None and config.train.epochs == 3 and config.train.lr == 1e-4
-    same = cache.mlp_fit_config(20, posterior="isotropic", epochs=3, batch_size=256, lr=1e-4)
+    same = azmoodeh.fit_config(20, posterior="isotropic", epochs=3, batch_size=256, lr=1e-4)
     assert cache.config_key(same) == cache.config_key(config)
-    assert cache.mlp_fit_config(20, posterior="isotropic", epochs=3, batch_size=256, lr=1e-4,
-                                train_limit=500).data.limit == 500  # fmt: skip
+    assert (
+        azmoodeh.fit_config(
+            20, posterior="isotropic", epochs=3, batch_size=256, lr=1e-4, train_limit=500
+        ).data.limit
+        == 500
+    )
 
 
 def test_every_entry_used_is_logged_when_asked(tmp_path, monkeypatch):
@@ -166,15 +174,20 @@ def test_every_entry_used_is_logged_when_asked(tmp_path, monkeypatch):
 def test_precision_enters_the_key_only_when_it_is_not_the_default():
     # entries cached before `precision` existed keep their key (a regression value)
     assert cache.config_key(TINY) == "14b4c5a9f35f9c742e44"
-    bf16 = FitConfig(data=TINY.data, model=TINY.model,
-                     train=TrainConfig(epochs=2, batch_size=128, precision="bf16"))  # fmt: skip
+    bf16 = FitConfig(
+        data=TINY.data,
+        model=TINY.model,
+        train=TrainConfig(epochs=2, batch_size=128, precision="bf16"),
+    )
     assert cache.config_key(bf16) != cache.config_key(TINY)
 
 
 def test_an_entry_exported_from_one_cache_imports_into_another(tmp_path, monkeypatch):
-    config = FitConfig(data=DataConfig("tiles", tiles=data.TilesSpec(n=64)),
-                       model=models.ModelConfig(latent_dim=2, hidden=(8,)),
-                       train=TrainConfig(epochs=1, batch_size=32))  # fmt: skip
+    config = FitConfig(
+        data=DataConfig("tiles", tiles=data.TilesSpec(n=64)),
+        model=models.ModelConfig(latent_dim=2, hidden=(8,)),
+        train=TrainConfig(epochs=1, batch_size=32),
+    )
     monkeypatch.setenv("VAELAB_CACHE_DIR", str(tmp_path / "node"))
     model, history = cache.fit(config)
     key = history["run"]["key"]
@@ -187,8 +200,14 @@ def test_an_entry_exported_from_one_cache_imports_into_another(tmp_path, monkeyp
     torch.testing.assert_close(loaded.state_dict(), model.state_dict())
     cache.import_entry(key, blob)  # already there: nothing to do
     with pytest.raises(ValueError, match="checksum"):
-        cache.import_entry("0" * 20, {**blob, "meta": blob["meta"].replace(key, "0" * 20),
-                                      "weights": blob["weights"][:-1] + b"x"})  # fmt: skip
+        cache.import_entry(
+            "0" * 20,
+            {
+                **blob,
+                "meta": blob["meta"].replace(key, "0" * 20),
+                "weights": blob["weights"][:-1] + b"x",
+            },
+        )
     with pytest.raises(ValueError, match="is for key"):
         cache.import_entry("1" * 20, blob)
     with pytest.raises(FileNotFoundError, match="no cache entry"):
@@ -197,8 +216,9 @@ def test_an_entry_exported_from_one_cache_imports_into_another(tmp_path, monkeyp
 
 def test_heldout_enters_the_key_only_when_set_and_fit_records_the_test_curve():
     assert cache.config_key(TINY) == "14b4c5a9f35f9c742e44"  # heldout=0: old entries still hit
-    config = FitConfig(data=TINY.data, model=TINY.model,
-                       train=TrainConfig(epochs=2, batch_size=128, heldout=100))  # fmt: skip
+    config = FitConfig(
+        data=TINY.data, model=TINY.model, train=TrainConfig(epochs=2, batch_size=128, heldout=100)
+    )
     assert cache.config_key(config) != cache.config_key(TINY)
     _, history = cache.fit(config)
     assert len(history["heldout_loss"]) == 2
@@ -228,3 +248,68 @@ def test_memo_refresh_computes_again_and_replaces_the_kept_result():
     assert cache.memo("timing", {"m": 1}, lambda: {"seconds": 9.0}) == {"seconds": 1.0}
     assert cache.memo("timing", {"m": 1}, lambda: next(results), refresh=True) == {"seconds": 2.0}
     assert cache.memo("timing", {"m": 1}, lambda: {"seconds": 9.0}) == {"seconds": 2.0}
+
+
+PUBLISHED = Path(__file__).parent / "data" / "published_keys.json"
+
+
+def _published_config(row: dict):
+    kw = dict(row["kwargs"])
+    if row["builder"] == "azmoodeh":
+        return azmoodeh.fit_config(**kw)
+    if row["builder"] == "classifier":
+        return quality.ClassifierConfig(**kw)
+    if row["builder"] == "asperti_runs":
+        return asperti.runs(kw.pop("kind"), **kw)[0]
+    if row["builder"] == "asperti_fit_config":
+        for name in ("hidden", "track"):
+            if name in kw:
+                kw[name] = tuple(kw[name])
+        return asperti.fit_config(kw.pop("kind"), **kw)
+    if row["builder"] == "mlp_bf16_heldout":
+        return cache.mlp_config(**kw, hidden=(256, 256))
+    raise AssertionError(f"unknown builder {row['builder']}")
+
+
+def test_every_published_kind_of_model_keeps_its_key(monkeypatch, tmp_path):
+    # keys that the code before the paper modules existed gave to the configs the paper profile
+    # trains (every builder, variant and data set of the book; MNIST as the 5k subset)
+    monkeypatch.setenv("VAELAB_OFFLINE", "1")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setattr(data, "SYSTEM_DIRS", {**data.SYSTEM_DIRS, "mnist": ()})
+    rows = json.loads(PUBLISHED.read_text())
+    assert len(rows) == 78
+    for row in rows:
+        assert cache.config_key(_published_config(row)) == row["key"], row
+
+
+def test_a_field_added_later_stays_out_of_the_key_at_its_default():
+    @dataclasses.dataclass(frozen=True)
+    class Old:
+        name: str = "tiles"
+        size: int = 3
+
+    @dataclasses.dataclass(frozen=True)
+    class New:
+        name: str = "tiles"
+        size: int = 3
+        extra: int = cache.added_later(0)
+
+    New.__name__ = "Old"
+    assert cache.config_key(New()) == cache.config_key(Old())
+    assert cache.config_key(New(extra=1)) != cache.config_key(Old())
+    assert cache.key_fields(New(extra=1)) == {"name": "tiles", "size": 3, "extra": 1}
+    Old.cache_kind = None
+    assert cache.config_key(Old()) != cache.config_key(New())  # no kind in the payload
+
+
+def test_a_truncated_or_damaged_memo_is_computed_again():
+    first = cache.memo("eval", {"k": 1}, lambda: {"v": 1.0})
+    (path,) = (cache.cache_root() / "memo").glob("eval-*.json")
+    text = path.read_text()
+    for damaged in (text[: len(text) // 2], '{"kind": "eval"}', "\x00\x01", "[1, 2]"):
+        path.write_text(damaged)
+        with pytest.warns(UserWarning, match="damaged memo"):
+            again = cache.memo("eval", {"k": 1}, lambda: {"v": 2.0})
+        assert again == {"v": 2.0} != first
+        assert json.loads(path.read_text())["result"] == {"v": 2.0}

@@ -1,7 +1,7 @@
 import subprocess
 import sys
 
-from vaelab import cli
+from vaelab.book import cli
 
 
 def test_data_status_names_the_sources(capsys):

@@ -103,6 +103,7 @@ def test_download_verifies_and_renames_into_cache(offline_data, server, monkeypa
     sha = {"t10k-labels-idx1-ubyte": hashlib.sha256(content).hexdigest()}
     monkeypatch.setattr(data, "SHA256", {"mnist": sha})
     monkeypatch.setattr(data, "URLS", {"mnist": (url,)})
+    monkeypatch.setattr(data, "_download_failed", set())  # earlier tests may have tried the web
     monkeypatch.delenv("VAELAB_OFFLINE")
     path = data.locate("mnist", "t10k-labels-idx1-ubyte")
     assert path == data.cache_dir() / "mnist" / "t10k-labels-idx1-ubyte.gz"

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from vaelab import cache, elbo, evals, linear, models, quality
+from vaelab.papers import azmoodeh
 
 
 def _model(seed=0, latent_dim=3):
@@ -71,10 +72,10 @@ def test_dimension_report_is_memoized_per_model_classifier_and_sizes(monkeypatch
     model, x = _model(), _images(64)
     classifier = quality.Classifier(8).eval()
     reference = quality.features(classifier, x)
-    row = evals.dimension_report(model, x, classifier, reference, samples=32, seed=0)
-    assert row == quality.dimension_report(model, x, classifier, reference, samples=32, seed=0)
-    monkeypatch.setattr(quality, "dimension_report", lambda *a, **k: pytest.fail("recomputed"))
-    assert evals.dimension_report(model, x, classifier, reference, samples=32, seed=0) == row
+    row = azmoodeh.dimension_report(model, x, classifier, reference, samples=32, seed=0)
+    assert row == azmoodeh._dimension_report(model, x, classifier, reference, samples=32, seed=0)
+    monkeypatch.setattr(azmoodeh, "_dimension_report", lambda *a, **k: pytest.fail("recomputed"))
+    assert azmoodeh.dimension_report(model, x, classifier, reference, samples=32, seed=0) == row
 
 
 def test_a_named_model_is_keyed_by_its_name_not_its_weights():

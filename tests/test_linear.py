@@ -59,8 +59,10 @@ def test_closed_form_elbo_matches_monte_carlo():
     eps = torch.randn(20000, 10, 2, generator=gen, dtype=torch.float64)
     z = mean + eps @ torch.linalg.cholesky(q_cov).T  # (S, N, k)
     xf = x.reshape(10, -1).double()
-    log_px_z = -0.5 * (((xf - z @ model.w.T - model.b) ** 2).sum(-1) / model.s2
-                       + 784 * math.log(2 * math.pi * model.s2))  # fmt: skip
+    log_px_z = -0.5 * (
+        ((xf - z @ model.w.T - model.b) ** 2).sum(-1) / model.s2
+        + 784 * math.log(2 * math.pi * model.s2)
+    )
     log_pz = -0.5 * (z**2).sum(-1) - math.log(2 * math.pi)
     log_q = torch.distributions.MultivariateNormal(mean, q_cov).log_prob(z)
     mc = (log_px_z + log_pz - log_q).mean(0)

@@ -70,8 +70,9 @@ def test_knn_accuracy_leaves_each_point_out():
 
 
 def test_bonheme_and_grzes_count_units_with_var_mu_above_a_tenth():
-    stats = metrics.stats_of(torch.randn(5000, 3) * torch.tensor([0.2, 0.5, 1.0]),
-                             torch.zeros(5000, 3))  # fmt: skip
+    stats = metrics.stats_of(
+        torch.randn(5000, 3) * torch.tensor([0.2, 0.5, 1.0]), torch.zeros(5000, 3)
+    )
     # Var mu = 0.04, 0.25, 1.0: Burda counts all three, Bonheme & Grzes two
     assert metrics.active_units(stats).tolist() == [True, True, True]
     assert metrics.bonheme_active(stats).tolist() == [False, True, True]

@@ -17,10 +17,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from vaelab import book, profiles
+from vaelab.book import profiles, runner
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = book.notebooks(ROOT)
+NOTEBOOKS = runner.notebooks(ROOT)
 ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])(/home/|/root/|/work/|/tmp/|/Users/|/opt/|[A-Z]:\\\\)")
 GLUE_ROLE = re.compile(r"\{glue(?::\w+)?\}`([^`:]+)")
 GLUE_DIRECTIVE = re.compile(r"^```\{glue(?::\w+)?\}\s+(\S+)", re.MULTILINE)
@@ -32,7 +32,7 @@ def _read(path: Path):
 
 
 def test_the_book_has_notebooks_to_check():
-    assert book.TEMPLATE in NOTEBOOKS and book.APPENDIX in NOTEBOOKS
+    assert runner.TEMPLATE in NOTEBOOKS and runner.APPENDIX in NOTEBOOKS
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=str)
@@ -47,7 +47,7 @@ def test_parameters_cell_is_literal_and_matches_the_profile_section(path):
         names.append(stmt.target.id)
     for line in cells[0].source.splitlines():
         assert re.search(r"\S\s+#\s+\S", line), f"parameter without a comment: {line!r}"
-    assert tuple(names) == profiles.names(book.section_of(ROOT / path))
+    assert tuple(names) == profiles.names(runner.section_of(ROOT / path))
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=str)

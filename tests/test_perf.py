@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from vaelab import data, models, perf
+from vaelab import data, models
+from vaelab.papers import performance
 
 
 def test_flops_per_image_count_forward_and_both_backward_products_but_the_data_gradient():
@@ -11,49 +12,49 @@ def test_flops_per_image_count_forward_and_both_backward_products_but_the_data_g
     macs = 784 * 256 + 256 * 256 + 256 * 20 + 256 * 1 + 20 * 256 + 256 * 256 + 256 * 784
     # forward, weight gradient and input gradient: 3 products of 2 FLOPs per MAC, except that
     # nothing asks for the gradient of the images, so the first layer has no input gradient
-    assert perf.train_flops_per_image(model) == 6 * macs - 2 * 784 * 256
+    assert performance.train_flops_per_image(model) == 6 * macs - 2 * 784 * 256
 
 
 def test_training_products_are_the_shapes_of_each_layers_three_matmuls():
     model = models.MLPVAE(3, (8,), posterior="diagonal")
-    shapes = perf.training_products(model, batch_size=5)
+    shapes = performance.training_products(model, batch_size=5)
     # encoder 784->8 (no input gradient), heads 8->3 twice, decoder 3->8 and 8->784
     assert shapes[0] == [(5, 784, 8), (8, 5, 784)]
     assert shapes[1] == [(5, 8, 3), (3, 5, 8), (5, 3, 8)]
     assert len(shapes) == 5 and [len(s) for s in shapes] == [2, 3, 3, 3, 3]
     flops = sum(2 * m * k * n for layer in shapes for m, k, n in layer) / 5
-    assert flops == perf.train_flops_per_image(model)
+    assert flops == performance.train_flops_per_image(model)
 
 
 def test_matmul_throughput_at_the_model_shapes_is_positive():
     model = models.MLPVAE(20, (64,), posterior="isotropic")
-    assert perf.matmul_gflops(size=128, repeats=2) > 0
-    assert perf.layer_gflops(model, batch_size=64, repeats=2) > 0
+    assert performance.matmul_gflops(size=128, repeats=2) > 0
+    assert performance.layer_gflops(model, batch_size=64, repeats=2) > 0
 
 
 def test_matmul_floor_is_the_epoch_of_the_training_products_alone():
     model = models.MLPVAE(20, (64,), posterior="isotropic")
-    floor = perf.matmul_floor_seconds(model, images=6400, batch_size=64, repeats=2)
+    floor = performance.matmul_floor_seconds(model, images=6400, batch_size=64, repeats=2)
     assert 0 < floor < float("inf")
     with pytest.raises(ValueError, match="dense"):
-        perf.matmul_floor_seconds(models.ConvVAE(4), images=64, batch_size=64)
+        performance.matmul_floor_seconds(models.ConvVAE(4), images=64, batch_size=64)
 
 
 def test_epoch_times_of_each_method():
     x, _ = data.load("fashion-mnist", quiet=True)
-    rows = perf.epoch_times(4, x[:512], epochs=1, batch_size=128)
-    assert set(rows) == set(perf.METHODS)
+    rows = performance.epoch_times(4, x[:512], epochs=1, batch_size=128)
+    assert set(rows) == set(performance.METHODS)
     assert all(v > 0 for v in rows.values())
-    only = perf.epoch_times(4, x[:256], epochs=1, batch_size=128, methods=("tensor",))
+    only = performance.epoch_times(4, x[:256], epochs=1, batch_size=128, methods=("tensor",))
     assert list(only) == ["tensor"]
     with pytest.raises(ValueError, match="unknown method"):
-        perf.epoch_times(4, x[:512], epochs=1, batch_size=128, methods=("fast",))
+        performance.epoch_times(4, x[:512], epochs=1, batch_size=128, methods=("fast",))
 
 
 def test_precision_effect_trains_both_and_reports_test_elbo():
     x, _ = data.load("fashion-mnist", quiet=True)
     xt, _ = data.load("fashion-mnist", "test", quiet=True)
-    out = perf.precision_effect(4, x[:1024], xt[:256], epochs=1, batch_size=128)
+    out = performance.precision_effect(4, x[:1024], xt[:256], epochs=1, batch_size=128)
     assert set(out) == {"fp32", "bf16"}
     assert out["bf16"]["test_elbo"] == pytest.approx(out["fp32"]["test_elbo"], rel=0.05)
     assert all(v["seconds"] > 0 for v in out.values())
@@ -63,7 +64,7 @@ def test_sweep_timing_uses_a_private_cache(tmp_path):
     from vaelab import cache
 
     before = set(cache.cache_root().glob("*")) if cache.cache_root().exists() else set()
-    out = perf.sweep_seconds(latent_dims=[2, 4], epochs=1, train_limit=512, batch_size=128)
+    out = performance.sweep_seconds(latent_dims=[2, 4], epochs=1, train_limit=512, batch_size=128)
     assert set(out) == {"sequential_2_threads", "fit_many_2x1_thread"} and min(out.values()) > 0
     after = set(cache.cache_root().glob("*")) if cache.cache_root().exists() else set()
     assert after == before
@@ -87,21 +88,22 @@ def test_flops_per_image_count_convolutions_at_their_output_size():
 
     # conv: 4 x 14 x 14 outputs of 1 x 3 x 3 MACs; transposed: 4 x 14 x 14 inputs x 1 x 3 x 3;
     # the conv reads the images: no input gradient (4 FLOPs per MAC); the transposed one: 6
-    assert perf.train_flops_per_image(OneConv()) == 4 * 4 * 14 * 14 * 9 + 6 * 4 * 14 * 14 * 9
-    assert perf.train_flops_per_image(models.ConvVAE(16)) > 6e6
+    assert performance.train_flops_per_image(OneConv()) == 4 * 4 * 14 * 14 * 9 + 6 * 4 * 14 * 14 * 9
+    assert performance.train_flops_per_image(models.ConvVAE(16)) > 6e6
 
 
 def test_epoch_times_of_the_convolutional_model():
     x, _ = data.load("fashion-mnist", quiet=True)
-    rows = perf.epoch_times(16, x[:256], epochs=1, batch_size=128, kind="conv",
-                            methods=("dataloader", "tensor"))  # fmt: skip
+    rows = performance.epoch_times(
+        16, x[:256], epochs=1, batch_size=128, kind="conv", methods=("dataloader", "tensor")
+    )
     assert set(rows) == {"dataloader", "tensor"} and all(v > 0 for v in rows.values())
     with pytest.raises(ValueError, match="kind must be 'mlp' or 'conv'"):
-        perf.epoch_times(16, x[:256], epochs=1, batch_size=128, kind="rnn")
+        performance.epoch_times(16, x[:256], epochs=1, batch_size=128, kind="rnn")
 
 
 def test_machine_names_what_a_timing_depends_on():
-    m = perf.machine()
+    m = performance.machine()
     assert set(m) == {"cpu", "cores", "torch", "threads"}
     assert m["torch"] == torch.__version__ and m["threads"] == torch.get_num_threads()
 
@@ -116,25 +118,25 @@ def test_measurements_are_kept_per_machine_and_sizes_until_remeasured(monkeypatc
         calls.append(sizes)
         return {"measured": f"run {len(calls)}"}
 
-    monkeypatch.setattr(perf, "_measure", fake)
-    assert perf.measurements(**SIZES)["measured"] == "run 1"
-    assert perf.measurements(**SIZES)["measured"] == "run 1" and len(calls) == 1
-    assert perf.measurements(**SIZES, remeasure=True)["measured"] == "run 2"
-    assert perf.measurements(**{**SIZES, "epochs": 2})["measured"] == "run 3"
+    monkeypatch.setattr(performance, "_measure", fake)
+    assert performance.measurements(**SIZES)["measured"] == "run 1"
+    assert performance.measurements(**SIZES)["measured"] == "run 1" and len(calls) == 1
+    assert performance.measurements(**SIZES, remeasure=True)["measured"] == "run 2"
+    assert performance.measurements(**{**SIZES, "epochs": 2})["measured"] == "run 3"
     torch.set_num_threads(1)  # another thread count is another machine
     try:
-        assert perf.measurements(**SIZES)["measured"] == "run 4"
+        assert performance.measurements(**SIZES)["measured"] == "run 4"
     finally:
         torch.set_num_threads(2)
 
 
 def test_measure_reports_every_workload_and_dense_rows_derive_the_ratios():
-    m = perf.measurements(**SIZES)
-    assert m["images"] == 512 and m["machine"] == perf.machine()
-    assert list(m["dense"]["2"]["epoch_s"]) == list(perf.METHODS)  # in the methods' order
+    m = performance.measurements(**SIZES)
+    assert m["images"] == 512 and m["machine"] == performance.machine()
+    assert list(m["dense"]["2"]["epoch_s"]) == list(performance.METHODS)  # in the methods' order
     assert set(m["precision"]) == {"fp32", "bf16"} and m["conv"]["images"] == 512
     assert set(m["sweep_s"]) == {"sequential_2_threads", "fit_many_2x1_thread"}
-    rows = perf.dense_rows(m)
+    rows = performance.dense_rows(m)
     t, d = m["dense"]["2"]["epoch_s"], m["dense"]["2"]
     assert list(rows) == [2]
     assert rows[2]["speedup"] == t["dataloader"] / t["tensor"]

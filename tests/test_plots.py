@@ -48,10 +48,15 @@ def test_image_grid_rejects_bad_shapes():
 def _theory_rows(sign):
     row = {"entropy": sign, "mean": sign, "q05": sign * 0.9, "q95": sign * 1.1}
     return [
-        {**row, "n": n, "log_abs_diff_median": sign * n, "log_ratio_sd": n**0.5,
-         "per_unit_sd": 1 / n**0.5}
+        {
+            **row,
+            "n": n,
+            "log_abs_diff_median": sign * n,
+            "log_ratio_sd": n**0.5,
+            "per_unit_sd": 1 / n**0.5,
+        }
         for n in (10, 100)
-    ]  # fmt: skip
+    ]
 
 
 def test_theorem3_figure_draws_each_regime_and_the_reference_curves():
@@ -80,8 +85,10 @@ def test_entropy_figure_marks_the_critical_variance_and_the_models():
 
 
 def test_rate_distortion_stacks_the_two_terms_per_dimension():
-    rows = [{"latent_dim": 2, "rate": 10.0, "distortion": 300.0},
-            {"latent_dim": 20, "rate": 25.0, "distortion": 250.0}]  # fmt: skip
+    rows = [
+        {"latent_dim": 2, "rate": 10.0, "distortion": 300.0},
+        {"latent_dim": 20, "rate": 25.0, "distortion": 250.0},
+    ]
     ax = plots.rate_distortion(rows).axes[0]
     heights = [p.get_height() for p in ax.patches]
     assert heights == [10.0, 25.0, 300.0, 250.0]
@@ -148,8 +155,10 @@ def test_sparsity_figures_draw_what_they_are_given():
     fig = plots.unit_scatter({"ours": [(1e-4, 0.98), (0.9, 0.02)], "paper": [(0.5, 0.5)]})
     ax = fig.axes[0]
     assert [c.get_offsets().shape[0] for c in ax.collections] == [2, 1]
-    track = [{"step": s, "value": {"mu": [[s, 0.0], [0.0, s]], "logvar": [[0.0, 0.0]] * 2}}
-             for s in range(11)]  # fmt: skip
+    track = [
+        {"step": s, "value": {"mu": [[s, 0.0], [0.0, s]], "logvar": [[0.0, 0.0]] * 2}}
+        for s in range(11)
+    ]
     fig = plots.trajectories(track, every=5)
     assert len(fig.axes[0].collections) == 3  # steps 0, 5 and 10
     assert list(fig.axes[0].get_lines()[0].get_xdata()) == list(range(11))
@@ -181,8 +190,11 @@ def test_convergence_draws_each_curve_and_marks_the_chosen_epochs():
 
 
 def test_lines_vs_dim_plots_means_with_error_bars_and_the_identity():
-    panels = {"p": {"iso": {2: (1.0, 0.1), 20: (3.0, 0.2)}}, "q": {"diag": {2: (2.0, 0.0)}},
-              "r": {"x": {2: (1.0, 0.0)}}}  # fmt: skip
+    panels = {
+        "p": {"iso": {2: (1.0, 0.1), 20: (3.0, 0.2)}},
+        "q": {"diag": {2: (2.0, 0.0)}},
+        "r": {"x": {2: (1.0, 0.0)}},
+    }
     fig = plots.lines_vs_dim(panels, ylabels={"p": "P", "q": "Q", "r": "R"}, identity=True)
     first = fig.axes[0]
     assert list(first.get_lines()[0].get_ydata()) == [1.0, 3.0]
@@ -191,8 +203,9 @@ def test_lines_vs_dim_plots_means_with_error_bars_and_the_identity():
 
 
 def test_threshold_sensitivity_steps_the_counts_and_marks_the_defaults():
-    fig = plots.threshold_sensitivity({"Var mu": {"n=8": [8, 5, 1]}}, [1e-3, 1e-2, 1e-1],
-                                      defaults={"Var mu": {"Burda": 0.01}})  # fmt: skip
+    fig = plots.threshold_sensitivity(
+        {"Var mu": {"n=8": [8, 5, 1]}}, [1e-3, 1e-2, 1e-1], defaults={"Var mu": {"Burda": 0.01}}
+    )
     ax = fig.axes[0]
     assert list(ax.get_lines()[0].get_ydata()) == [8, 5, 1]
     assert (

@@ -2,7 +2,7 @@
 
 import pytest
 
-from vaelab import profiles
+from vaelab.book import profiles
 
 
 def test_resolve_takes_the_profile_sizes():

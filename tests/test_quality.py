@@ -5,7 +5,8 @@ import math
 import pytest
 import torch
 
-from vaelab import cache, quality
+from vaelab import cache, data, quality, stats
+from vaelab.papers import azmoodeh
 
 
 def test_frechet_distance_of_gaussians():
@@ -49,58 +50,73 @@ def test_classifier_learns_and_is_cached():
     again, info2 = quality.fit_classifier(config)
     assert info2["run"]["from_cache"] is True and info2["test_accuracy"] == info["test_accuracy"]
     assert torch.equal(quality.features(again, x), quality.features(model, x))
-    assert cache.config_key(config) != cache.config_key(cache.mlp_fit_config(
-        2, posterior="isotropic", epochs=1, batch_size=128, lr=1e-3))  # fmt: skip
+    assert cache.config_key(config) != cache.config_key(
+        azmoodeh.fit_config(2, posterior="isotropic", epochs=1, batch_size=128, lr=1e-3)
+    )
 
 
 def test_dimension_report_of_a_small_vae(fmnist_small):
     x_test, y_test = fmnist_small
-    vae, _ = cache.fit(cache.mlp_fit_config(
-        4, posterior="isotropic", epochs=1, batch_size=128, lr=1e-3, train_limit=1000))  # fmt: skip
+    vae, _ = cache.fit(
+        azmoodeh.fit_config(
+            4, posterior="isotropic", epochs=1, batch_size=128, lr=1e-3, train_limit=1000
+        )
+    )
     clf, _ = quality.fit_classifier(quality.ClassifierConfig(epochs=1, train_limit=2000))
     reference = quality.features(clf, x_test)
-    row = quality.dimension_report(vae, x_test, clf, reference, samples=300, seed=0)
-    expected = {"test_elbo", "rate", "distortion", "fid", "class_entropy", "active_units",
-                "typicality_gap", "relative_gap_percent", "median_sigma2"}  # fmt: skip
+    row = azmoodeh._dimension_report(vae, x_test, clf, reference, samples=300, seed=0)
+    expected = {
+        "test_elbo",
+        "rate",
+        "distortion",
+        "fid",
+        "class_entropy",
+        "active_units",
+        "typicality_gap",
+        "relative_gap_percent",
+        "median_sigma2",
+    }
     assert expected <= set(row)
     assert row["test_elbo"] == pytest.approx(-(row["rate"] + row["distortion"]), rel=1e-6)
     assert 0 <= row["active_units"] <= 4 and 0 <= row["class_entropy"] <= math.log2(10)
     assert row["fid"] > 0 and row["typicality_gap"] > 0
     # same seed, same samples: the sample-based numbers repeat exactly
-    again = quality.dimension_report(vae, x_test, clf, reference, samples=300, seed=0)
+    again = azmoodeh._dimension_report(vae, x_test, clf, reference, samples=300, seed=0)
     assert again["fid"] == row["fid"] and again["class_entropy"] == row["class_entropy"]
 
 
 @pytest.fixture
 def fmnist_small():
-    from vaelab import data
 
     x, y = data.load("fashion-mnist", "test", quiet=True)
     return x[:500], y[:500]
 
 
 def test_by_dimension_gives_mean_and_sd_over_seeds():
-    rows = [{"latent_dim": 2, "seed": 0, "fid": 1.0}, {"latent_dim": 2, "seed": 1, "fid": 3.0},
-            {"latent_dim": 20, "seed": 0, "fid": 5.0}]  # fmt: skip
-    summary = quality.by_dimension(rows, "fid")
+    rows = [
+        {"latent_dim": 2, "seed": 0, "fid": 1.0},
+        {"latent_dim": 2, "seed": 1, "fid": 3.0},
+        {"latent_dim": 20, "seed": 0, "fid": 5.0},
+    ]
+    summary = stats.by_dimension(rows, "fid")
     assert summary == {2: (2.0, pytest.approx(math.sqrt(2))), 20: (5.0, 0.0)}
 
 
 def test_trend_names_the_direction_in_order_of_dimension():
-    assert quality.trend({20: (2.0, 0.1), 2: (1.0, 0.1), 200: (3.0, 0.0)}) == "rises at every step"
-    assert quality.trend({2: (3.0, 0.0), 20: (2.0, 0.0)}) == "falls at every step"
-    assert quality.trend({2: (1.0, 0.0), 20: (0.5, 0.0), 200: (3.0, 0.0)}) == "is not monotone"
+    assert stats.trend({20: (2.0, 0.1), 2: (1.0, 0.1), 200: (3.0, 0.0)}) == "rises at every step"
+    assert stats.trend({2: (3.0, 0.0), 20: (2.0, 0.0)}) == "falls at every step"
+    assert stats.trend({2: (1.0, 0.0), 20: (0.5, 0.0), 200: (3.0, 0.0)}) == "is not monotone"
 
 
 def test_worse_with_n_judges_fid_and_entropy_together():
     fid = {2: (110.0, 1.0), 20: (100.0, 1.0), 200: (190.0, 1.0)}
     ent = {2: (3.1, 0.0), 20: (3.2, 0.0), 200: (2.9, 0.0)}
-    assert quality.worse_with_n(fid, ent) == "Partly confirmed"
+    assert azmoodeh.worse_with_n(fid, ent) == "Partly confirmed"
     steady = {2: (90.0, 1.0), 20: (100.0, 1.0), 200: (190.0, 1.0)}
     falling = {2: (3.3, 0.0), 20: (3.2, 0.0), 200: (2.9, 0.0)}
-    assert quality.worse_with_n(steady, falling) == "Confirmed"
-    assert quality.worse_with_n({2: (100.0, 0), 20: (90.0, 0)}, falling) == "Refuted"
+    assert azmoodeh.worse_with_n(steady, falling) == "Confirmed"
+    assert azmoodeh.worse_with_n({2: (100.0, 0), 20: (90.0, 0)}, falling) == "Refuted"
 
 
 def test_relative_spread_of_the_means():
-    assert quality.relative_spread({2: (100.0, 1.0), 20: (110.0, 0.0), 200: (105.0, 0.0)}) == 0.1
+    assert stats.relative_spread({2: (100.0, 1.0), 20: (110.0, 0.0), 200: (105.0, 0.0)}) == 0.1

@@ -5,34 +5,43 @@ import math
 import pytest
 import torch
 
-from vaelab import cache, data, models, sparsity
+from vaelab import cache, data, metrics, models, stats
+from vaelab.papers import asperti
 
 
 def test_dense_mnist_config_is_the_papers_architecture_with_probes():
-    c = sparsity.fit_config("mlp", epochs=3, seed=2, probe=True)
+    c = asperti.fit_config("mlp", epochs=3, seed=2, probe=True)
     assert c.model == models.ModelConfig("mlp", 16, (256, 32, 24), "diagonal", "bernoulli")
     assert (c.data.name, c.data.split, c.data.limit) == ("mnist", "train", None)
     assert (c.train.epochs, c.train.batch_size, c.train.lr, c.seed) == (3, 128, 1e-3, 2)
-    assert c.train.probe_every == sparsity.PROBE_EVERY
-    assert c.train.probe_indices == tuple(range(sparsity.PROBE_IMAGES))
+    assert c.train.probe_every == asperti.PROBE_EVERY
+    assert c.train.probe_indices == tuple(range(asperti.PROBE_IMAGES))
     assert (c.train.kl_weight, c.train.sample_latent, c.train.mu_penalty) == (1.0, True, 0.0)
 
 
 def test_tiles_and_conv_configs():
-    dense = sparsity.fit_config("mlp", data="tiles", tiles_images=500, epochs=1, seed=0)
+    dense = asperti.fit_config("mlp", data="tiles", tiles_images=500, epochs=1, seed=0)
     assert dense.model.hidden == (512, 256, 64, 32)
     assert dense.data.tiles == data.TilesSpec(n=500)
-    conv = sparsity.fit_config("conv", data="tiles", tiles_images=500, epochs=1, seed=0)
+    conv = asperti.fit_config("conv", data="tiles", tiles_images=500, epochs=1, seed=0)
     assert (conv.model.kind, conv.model.latent_dim, conv.model.hidden) == ("conv", 16, ())
     assert cache.config_key(dense) != cache.config_key(conv)
 
 
 def test_variants_and_tracking():
-    c = sparsity.fit_config("mlp", epochs=1, seed=0, kl_weight=0.0, mu_penalty=1.0,
-                            sample_latent=False, hidden=(256, 64, 16), latent_dim=3)  # fmt: skip
+    c = asperti.fit_config(
+        "mlp",
+        epochs=1,
+        seed=0,
+        kl_weight=0.0,
+        mu_penalty=1.0,
+        sample_latent=False,
+        hidden=(256, 64, 16),
+        latent_dim=3,
+    )
     assert (c.train.kl_weight, c.train.mu_penalty, c.train.sample_latent) == (0.0, 1.0, False)
     assert (c.model.hidden, c.model.latent_dim) == ((256, 64, 16), 3)
-    t = sparsity.fit_config("mlp", epochs=1, seed=0, latent_dim=2, track=(4, 9))
+    t = asperti.fit_config("mlp", epochs=1, seed=0, latent_dim=2, track=(4, 9))
     assert (t.train.track_indices, t.train.probe_every) == ((4, 9), 1)
 
 
@@ -48,29 +57,29 @@ def test_variants_and_tracking():
 def test_bad_configs_are_named(kwargs, message):
     kwargs = {"kind": "mlp", **kwargs}
     with pytest.raises(ValueError, match=message):
-        sparsity.fit_config(epochs=1, seed=0, **kwargs)
+        asperti.fit_config(epochs=1, seed=0, **kwargs)
 
 
 def test_one_per_class_finds_the_first_image_of_each_class():
     y = torch.tensor([3, 0, 0, 1, 2, 3, 1])
-    assert sparsity.one_per_class(y, classes=4) == (1, 3, 4, 0)
+    assert asperti.one_per_class(y, classes=4) == (1, 3, 4, 0)
     with pytest.raises(ValueError, match="class 2 has no image"):
-        sparsity.one_per_class(torch.tensor([0, 1, 1]), classes=3)
+        asperti.one_per_class(torch.tensor([0, 1, 1]), classes=3)
 
 
 def test_eq7_is_zero_at_one_and_negative_elsewhere():
     s = torch.tensor([0.01, 0.5, 1.0, 2.0])
-    f = sparsity.eq7(s)
+    f = asperti.eq7(s)
     assert f[2] == 0 and (f[[0, 1, 3]] < 0).all()
     assert math.isclose(f[0].item(), -0.01 + math.log(0.01) + 1, rel_tol=1e-6)
 
 
 def test_prior_frechet_is_zero_for_standard_normal_codes():
     torch.manual_seed(0)
-    assert sparsity.prior_frechet(torch.randn(20000, 3)) < 0.01
+    assert asperti.prior_frechet(torch.randn(20000, 3)) < 0.01
     # N(0, diag(4, 1, 1)) against N(0, I): (2 - 1)^2 = 1
     squeezed = torch.randn(20000, 3) * torch.tensor([2.0, 1.0, 1.0])
-    assert abs(sparsity.prior_frechet(squeezed) - 1.0) < 0.05
+    assert abs(asperti.prior_frechet(squeezed) - 1.0) < 0.05
 
 
 class Ignores(torch.nn.Module):
@@ -98,7 +107,7 @@ def two_levels(n):
 def test_zeroing_ignored_units_changes_nothing_and_the_control_does():
     x = two_levels(50)
     mask = torch.tensor([False, True, True, False])
-    out = sparsity.zeroing(Ignores(), x, mask, samples=64, seed=0)
+    out = metrics.zeroing(Ignores(), x, mask, samples=64, seed=0)
     assert out["max_pixel_diff"] == 0 and out["mean_pixel_diff"] == 0
     assert out["elbo_change"] == 0
     assert out["zeroed"] == 2 and out["control_units"] == [0, 3]
@@ -106,23 +115,24 @@ def test_zeroing_ignored_units_changes_nothing_and_the_control_does():
 
 
 def test_zeroing_with_no_inactive_units_reports_nothing_zeroed():
-    out = sparsity.zeroing(Ignores(), torch.rand(5, 1, 28, 28), torch.zeros(4, dtype=torch.bool),
-                           samples=8, seed=0)  # fmt: skip
+    out = metrics.zeroing(
+        Ignores(), torch.rand(5, 1, 28, 28), torch.zeros(4, dtype=torch.bool), samples=8, seed=0
+    )
     assert out["zeroed"] == 0 and out["max_pixel_diff"] == 0
     assert math.isnan(out["control_max_pixel_diff"])
 
 
 def test_decoder_use_is_zero_for_ignored_units():
-    use = sparsity.decoder_use(Ignores(), two_levels(40))
+    use = metrics.decoder_use(Ignores(), two_levels(40))
     assert use.shape == (4,)
     assert use[0] > 0 and use[1:].abs().max() == 0
 
 
 def test_count_tiles_recovers_the_training_counts():
     x, y = data.make_tiles(data.TilesSpec(n=300, seed=3))
-    assert torch.equal(sparsity.count_tiles(x), y)
+    assert torch.equal(asperti.count_tiles(x), y)
     blurred = x * 0.4  # below the threshold: no tiles
-    assert sparsity.count_tiles(blurred).sum() == 0
+    assert asperti.count_tiles(blurred).sum() == 0
 
 
 def test_count_tiles_uses_eight_connectivity():
@@ -130,19 +140,19 @@ def test_count_tiles_uses_eight_connectivity():
     x[0, 0, 2:4, 2:4] = 1
     x[0, 0, 4:6, 4:6] = 1  # touches the first block at a corner only
     x[0, 0, 20:22, 20:22] = 1
-    assert sparsity.count_tiles(x).tolist() == [2]
+    assert asperti.count_tiles(x).tolist() == [2]
 
 
 def test_count_fractions_and_over():
     counts = torch.tensor([0, 1, 1, 2, 3, 4, 6, 1])
-    fractions = sparsity.count_fractions(counts, max_count=5)
+    fractions = asperti.count_fractions(counts, max_count=5)
     assert fractions == {0: 1 / 8, 1: 3 / 8, 2: 1 / 8, 3: 1 / 8, 4: 1 / 8, "5+": 1 / 8}
-    assert sparsity.fraction_over(counts, 3) == 2 / 8
+    assert asperti.fraction_over(counts, 3) == 2 / 8
 
 
 def test_slice_grid_shape_and_prior_quantiles():
     model = models.MLPVAE(3, (8,))
-    images, z = sparsity.slice_grid(model, per_side=5, slices=5)
+    images, z = asperti.slice_grid(model, per_side=5, slices=5)
     assert images.shape == (125, 1, 28, 28) and z.shape == (125, 3)
     assert (images >= 0).all() and (images <= 1).all()
     assert torch.allclose(z[:25, 2], z[0, 2].expand(25))  # one slice = one z_3
@@ -152,44 +162,50 @@ def test_slice_grid_shape_and_prior_quantiles():
 def test_unit_rows_and_summary():
     from vaelab.metrics import UnitStats
 
-    stats = UnitStats(torch.tensor([1e-4, 0.9]), torch.tensor([0.98, 0.02]), torch.zeros(2),
-                      torch.zeros(2))  # fmt: skip
-    rows = sparsity.unit_rows(stats)
+    unit = UnitStats(
+        torch.tensor([1e-4, 0.9]), torch.tensor([0.98, 0.02]), torch.zeros(2), torch.zeros(2)
+    )
+    rows = asperti.unit_rows(unit)
     assert [r["inactive"] for r in rows] == [True, False]
     assert rows[0]["sum"] == pytest.approx(0.9801)
-    assert sparsity.mean_sd([8, 7, 9]) == (8.0, 1.0)
-    assert sparsity.mean_sd([5]) == (5.0, 0.0)
+    assert stats.mean_sd([8, 7, 9]) == (8.0, 1.0)
+    assert stats.mean_sd([5]) == (5.0, 0.0)
 
 
 def test_runs_one_config_per_seed_probing_only_dense_mnist():
-    dense = sparsity.runs("mlp", data="mnist", epochs=2, seeds=[0, 1], batch_size=128, lr=1e-3)
+    dense = asperti.runs("mlp", data="mnist", epochs=2, seeds=[0, 1], batch_size=128, lr=1e-3)
     assert [c.seed for c in dense] == [0, 1] and all(c.train.probe_every for c in dense)
-    conv = sparsity.runs("conv", data="tiles", tiles_images=100, epochs=2, seeds=[4],
-                         batch_size=64, lr=1e-3)  # fmt: skip
+    conv = asperti.runs(
+        "conv", data="tiles", tiles_images=100, epochs=2, seeds=[4], batch_size=64, lr=1e-3
+    )
     assert conv[0].train.probe_every == 0 and conv[0].train.batch_size == 64
-    beta = sparsity.runs("mlp", data="mnist", epochs=2, seeds=[0], batch_size=128, lr=1e-3,
-                         kl_weight=0.5)  # fmt: skip
+    beta = asperti.runs(
+        "mlp", data="mnist", epochs=2, seeds=[0], batch_size=128, lr=1e-3, kl_weight=0.5
+    )
     assert beta[0].train.kl_weight == 0.5
-    assert sparsity.epochs_for(469, images=4000, batch_size=128) == 15
+    assert asperti.epochs_for(469, images=4000, batch_size=128) == 15
 
 
 def test_report_counts_units_three_ways():
-    r = sparsity.report(Ignores(), two_levels(40))
+    r = asperti.report(Ignores(), two_levels(40))
     assert r["inactive"] == 3 and r["used"] == 1 and r["active_burda"] == 1
     assert r["test_elbo"] < 0 and r["max_sum_error"] >= 0
     assert r["stats"].var_mu.shape == (4,) and r["use"].shape == (4,)
 
 
 def test_zeroed_samples_decode_the_same_draws():
-    full, zeroed = sparsity.zeroed_samples(Ignores(), torch.tensor([False, True, True, True]), 6,
-                                           seed=1)  # fmt: skip
+    full, zeroed = metrics.zeroed_samples(
+        Ignores(), torch.tensor([False, True, True, True]), 6, seed=1
+    )
     assert full.shape == (6, 1, 28, 28) and torch.equal(full, zeroed)
 
 
 def test_give_up_reports_the_lowest_variance_and_when():
-    units = [{"step": s, "value": {"mean_sigma2": [v, 0.01]}} for s, v in
-             [(0, 1.0), (8, 0.3), (16, 0.9), (24, 0.97)]]  # fmt: skip
-    rows = sparsity.give_up(units)
+    units = [
+        {"step": s, "value": {"mean_sigma2": [v, 0.01]}}
+        for s, v in [(0, 1.0), (8, 0.3), (16, 0.9), (24, 0.97)]
+    ]
+    rows = asperti.give_up(units)
     assert rows[0] == {"unit": 0, "min_sigma2": 0.3, "min_step": 8, "final_sigma2": 0.97}
     assert rows[1]["final_sigma2"] == 0.01
 
@@ -198,52 +214,51 @@ def test_kl_parts_add_up_to_the_kl():
     from vaelab.elbo import kl_per_unit
 
     mu, logvar = torch.randn(50, 3), torch.randn(50, 3)
-    mean_part, var_part = sparsity.kl_parts(mu, logvar)
+    mean_part, var_part = asperti.kl_parts(mu, logvar)
     torch.testing.assert_close(mean_part + var_part, kl_per_unit(mu, logvar).mean(0))
-    torch.testing.assert_close(var_part, -0.5 * sparsity.eq7(logvar.exp()).mean(0))
-
-
-@pytest.mark.parametrize(
-    ("mean", "paper", "word"),
-    [(8.3, 8, "confirmed"), (3.0, 8, "partly confirmed"), (0.0, 8, "refuted")],
-)
-def test_count_verdict(mean, paper, word):
-    assert sparsity.count_verdict(mean, paper) == word
+    torch.testing.assert_close(var_part, -0.5 * asperti.eq7(logvar.exp()).mean(0))
 
 
 def test_conv_encoder_matches_figure_5_counts():
-    rows = sparsity.fig5_rows(models.ConvVAE(16))
-    assert [r["paper"] for r in rows] == list(sparsity.PAPER_FIG5)
+    rows = asperti.fig5_rows(models.ConvVAE(16))
+    assert [r["paper"] for r in rows] == list(asperti.PAPER_FIG5)
     assert all(r["ours"] == r["paper"] for r in rows)
     assert rows[0]["output"] == (16, 14, 14) and rows[-1]["output"] == (16, 1, 1)
     assert [r["output"] for r in rows[8:10]] == [(32, 2, 2), (32, 2, 2)]
 
 
-def test_verdict_words():
-    assert sparsity.verdict(True, True) == "confirmed"
-    assert sparsity.verdict(False, True) == "partly confirmed"
-    assert sparsity.verdict(False, False) == "refuted"
-
-
 def test_report_gives_the_sum_error_of_inactive_units_or_nan_when_there_are_none():
-    r = sparsity.report(Ignores(), two_levels(40))
+    r = asperti.report(Ignores(), two_levels(40))
     assert r["max_sum_error_inactive"] == pytest.approx(0.0, abs=1e-6)
-    all_used = sparsity.report(models.MLPVAE(2, (8,)), two_levels(40))
+    all_used = asperti.report(models.MLPVAE(2, (8,)), two_levels(40))
     if all_used["inactive"] == 0:
         assert math.isnan(all_used["max_sum_error_inactive"])
-    assert sparsity.nanmax([float("nan"), 0.2, 0.1]) == 0.2
-    assert math.isnan(sparsity.nanmax([float("nan")]))
+    assert stats.nanmax([float("nan"), 0.2, 0.1]) == 0.2
+    assert math.isnan(stats.nanmax([float("nan")]))
 
 
 def test_inactive_along_training_and_when_the_count_settles():
-    units = [{"step": s, "value": {"var_mu": v, "mean_sigma2": m}} for s, v, m in [
-        (0, [0.001, 0.001], [1.0, 1.0]),  # both at the prior at initialisation
-        (8, [0.5, 0.001], [0.1, 1.0]),
-        (16, [0.5, 0.5], [0.1, 0.1]),
-        (24, [0.5, 0.001], [0.1, 0.9]),
-        (32, [0.5, 0.002], [0.1, 0.95]),
-    ]]  # fmt: skip
-    steps, counts = sparsity.inactive_along(units)
+    units = [
+        {"step": s, "value": {"var_mu": v, "mean_sigma2": m}}
+        for s, v, m in [
+            (0, [0.001, 0.001], [1.0, 1.0]),  # both at the prior at initialisation
+            (8, [0.5, 0.001], [0.1, 1.0]),
+            (16, [0.5, 0.5], [0.1, 0.1]),
+            (24, [0.5, 0.001], [0.1, 0.9]),
+            (32, [0.5, 0.002], [0.1, 0.95]),
+        ]
+    ]
+    steps, counts = asperti.inactive_along(units)
     assert steps == [0, 8, 16, 24, 32] and counts == [2, 1, 0, 1, 1]
-    assert sparsity.settled_step(steps, counts) == 24
-    assert sparsity.settled_step([0, 8], [3, 3]) == 0
+    assert stats.settled_step(steps, counts) == 24
+    assert stats.settled_step([0, 8], [3, 3]) == 0
+
+
+def test_report_is_computed_once_and_reads_back_equal(monkeypatch):
+    model, x = models.MLPVAE(4, (8,)), two_levels(40)
+    first = asperti.report(model, x)
+    monkeypatch.setattr(asperti, "_report", lambda *a, **k: pytest.fail("computed again"))
+    again = asperti.report(model, x)
+    assert again["inactive"] == first["inactive"] and again["test_elbo"] == first["test_elbo"]
+    torch.testing.assert_close(again["stats"].var_mu, first["stats"].var_mu, rtol=0, atol=0)
+    torch.testing.assert_close(again["use"], first["use"], rtol=0, atol=0)

@@ -2,7 +2,7 @@
 
 from types import SimpleNamespace
 
-from vaelab import sphinxext
+from vaelab.book import sphinxext
 
 
 def test_root_redirect_points_at_the_root_document_and_the_favicon():

@@ -5,7 +5,8 @@ import os
 import pytest
 
 from vaelab import cache, data, models, sweep
-from vaelab.cache import DataConfig, FitConfig
+from vaelab.cache import FitConfig
+from vaelab.data import DataConfig
 from vaelab.train import TrainConfig
 
 
@@ -82,9 +83,13 @@ def test_ray_backend_trains_on_a_local_ray_instance_and_ships_entries_back(tmp_p
     import ray
 
     node_cache = str(tmp_path / "node")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-             object_store_memory=80 * 2**20,
-             runtime_env={"env_vars": {"VAELAB_CACHE_DIR": node_cache}})  # fmt: skip
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        log_to_driver=False,
+        object_store_memory=80 * 2**20,
+        runtime_env={"env_vars": {"VAELAB_CACHE_DIR": node_cache}},
+    )
     try:
         bad = tiny(2, limit=-5)
         with pytest.raises(sweep.SweepFailed) as info:
@@ -128,11 +133,13 @@ def test_the_dearest_fits_start_first_and_results_keep_config_order(tmp_path, mo
     starts = tmp_path / "starts.txt"
     monkeypatch.setenv("VAELAB_TEST_STARTS", str(starts))
     configs = [
-        FitConfig(data=DataConfig("tiles", tiles=data.TilesSpec(n=256)),
-                  model=models.ModelConfig(latent_dim=n, hidden=(8,)),
-                  train=TrainConfig(epochs=epochs, batch_size=128))
+        FitConfig(
+            data=DataConfig("tiles", tiles=data.TilesSpec(n=256)),
+            model=models.ModelConfig(latent_dim=n, hidden=(8,)),
+            train=TrainConfig(epochs=epochs, batch_size=128),
+        )
         for n, epochs in ((2, 1), (64, 1), (8, 1), (2, 3))
-    ]  # fmt: skip
+    ]
     fitted = sweep.fit_many(configs, workers=1, progress=False, target=record_start)
     # work ~ epochs x images x parameters: 3 epochs of n=2 (3 x 13,396 parameters), then one
     # epoch of n=64 (15,008), n=8 (13,552) and n=2

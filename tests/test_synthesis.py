@@ -3,7 +3,9 @@ import copy
 import pytest
 import torch
 
-from vaelab import cache, profiles, synthesis
+from vaelab import cache, metrics
+from vaelab.book import profiles
+from vaelab.papers import synthesis
 
 
 @pytest.fixture
@@ -28,8 +30,9 @@ def test_grid_epochs_is_the_later_convergence_of_the_two_posteriors():
     out = synthesis.grid_epochs({"isotropic": flat_at_3, "diagonal": flat_at_2}, tol=0.5, window=2)
     assert out == {"epochs": 3, "converged": {"isotropic": 3, "diagonal": 2}}
     still_falling = [10.0, 8.0, 6.0, 4.0]
-    out = synthesis.grid_epochs({"isotropic": still_falling, "diagonal": flat_at_2}, tol=0.5,
-                                window=2)  # fmt: skip
+    out = synthesis.grid_epochs(
+        {"isotropic": still_falling, "diagonal": flat_at_2}, tol=0.5, window=2
+    )
     assert out == {"epochs": 4, "converged": {"isotropic": None, "diagonal": 2}}
 
 
@@ -45,8 +48,14 @@ def test_grid_holds_every_data_set_posterior_dimension_and_seed(smoke):
 @pytest.fixture(scope="module")
 def tiny_grid():
     """Two tiny fitted models (isotropic, diagonal) and the Fashion-MNIST instruments."""
-    run = profiles.resolve("smoke", section="synthesis", train_limit=1000, test_limit=300,
-                           generated=200, iwae_images=20)  # fmt: skip
+    run = profiles.resolve(
+        "smoke",
+        section="synthesis",
+        train_limit=1000,
+        test_limit=300,
+        generated=200,
+        iwae_images=20,
+    )
     inst = synthesis.instruments(run)["fashion-mnist"]
     fits = {}
     for post in synthesis.POSTERIORS:
@@ -66,7 +75,11 @@ def test_evaluate_gives_the_rows_metrics_and_is_memoized(tiny_grid):
     config, model, history = fits["diagonal"]
     row = synthesis.evaluate(model, config, history, inst, run)
     assert (row["data"], row["posterior"], row["latent_dim"], row["seed"]) == (
-        "fashion-mnist", "diagonal", 8, 0)  # fmt: skip
+        "fashion-mnist",
+        "diagonal",
+        8,
+        0,
+    )
     assert row["epochs"] == 2 and row["heldout_loss"] == history["heldout_loss"]
     assert row["iwae"] >= row["test_elbo"] - 5 and row["test_elbo"] < 0
     assert row["fid"] > 0 and 0 <= row["class_entropy"] <= 3.33
@@ -74,7 +87,8 @@ def test_evaluate_gives_the_rows_metrics_and_is_memoized(tiny_grid):
         assert 0 <= row["active"][name] <= 8
     assert row["active"]["bonheme"] <= row["active"]["burda"]  # 0.1 is stricter than 0.01
     assert len(row["var_mu_sorted"]) == 8 and row["var_mu_sorted"] == sorted(
-        row["var_mu_sorted"], reverse=True)  # fmt: skip
+        row["var_mu_sorted"], reverse=True
+    )
     sens = row["sensitivity"]
     assert len(sens["var_mu"]) == len(synthesis.THRESHOLDS) == len(sens["kl"])
     assert sens["var_mu"] == sorted(sens["var_mu"], reverse=True)  # counts fall as t rises
@@ -96,8 +110,13 @@ def test_pruning_a_unit_the_decoder_ignores_changes_nothing(tiny_grid):
     model = copy.deepcopy(model)
     with torch.no_grad():
         model.mu.weight[1:] *= 20  # units 1.. clearly active
-        unit0 = (model.mu.weight[0], model.mu.bias[0], model.logvar.weight[0],
-                 model.logvar.bias[0], model.decoder[0][0].weight[:, 0])  # fmt: skip
+        unit0 = (
+            model.mu.weight[0],
+            model.mu.bias[0],
+            model.logvar.weight[0],
+            model.logvar.bias[0],
+            model.decoder[0][0].weight[:, 0],
+        )
         for p in unit0:
             p.zero_()  # unit 0: mu = 0, sigma^2 = 1, unread by the decoder
     assert synthesis.prune(model, inst, run, threshold=1e9)["inactive"] == 8
@@ -108,10 +127,21 @@ def test_pruning_a_unit_the_decoder_ignores_changes_nothing(tiny_grid):
 
 
 def test_intrinsic_dim_is_the_mean_active_count_of_the_largest_diagonal_model():
-    rows = [{"data": "mnist", "posterior": p, "latent_dim": n, "seed": s,
-             "active": {"burda": a, "bonheme": a // 2}}
-            for p, n, s, a in (("diagonal", 800, 0, 14), ("diagonal", 800, 1, 15),
-                               ("diagonal", 200, 0, 99), ("isotropic", 800, 0, 700))]  # fmt: skip
+    rows = [
+        {
+            "data": "mnist",
+            "posterior": p,
+            "latent_dim": n,
+            "seed": s,
+            "active": {"burda": a, "bonheme": a // 2},
+        }
+        for p, n, s, a in (
+            ("diagonal", 800, 0, 14),
+            ("diagonal", 800, 1, 15),
+            ("diagonal", 200, 0, 99),
+            ("isotropic", 800, 0, 700),
+        )
+    ]
     assert synthesis.intrinsic_dim(rows, "mnist", definition="burda") == pytest.approx(14.5)
     assert synthesis.intrinsic_dim(rows, "mnist") == pytest.approx(7.0)  # Bonheme & Grzes
     with pytest.raises(ValueError, match="no diagonal runs of fashion-mnist"):
@@ -127,26 +157,37 @@ def _rows():
         for n, fid in fids.items():
             for seed, shift in ((0, -1.0), (1, 1.0)):
                 active = {"burda": min(n, 15) + seed, "bonheme": min(n, 12), "lucas": n}
-                rows.append({"data": "fashion-mnist", "posterior": post, "latent_dim": n,
-                             "seed": seed, "fid": fid + shift, "active": active})  # fmt: skip
+                rows.append(
+                    {
+                        "data": "fashion-mnist",
+                        "posterior": post,
+                        "latent_dim": n,
+                        "seed": seed,
+                        "fid": fid + shift,
+                        "active": active,
+                    }
+                )
     return rows
 
 
 def test_summary_takes_mean_and_sd_over_seeds_of_a_metric_or_an_active_count():
     rows = _rows()
     assert synthesis.summary(rows, "fid", "fashion-mnist", "isotropic") == {
-        20: (10.0, pytest.approx(2**0.5)), 200: (20.0, pytest.approx(2**0.5)),
-        800: (30.0, pytest.approx(2**0.5))}  # fmt: skip
+        20: (10.0, pytest.approx(2**0.5)),
+        200: (20.0, pytest.approx(2**0.5)),
+        800: (30.0, pytest.approx(2**0.5)),
+    }
     assert synthesis.summary(rows, "active.burda", "fashion-mnist", "diagonal")[800] == (
-        15.5, pytest.approx(0.5**0.5))  # fmt: skip
+        15.5,
+        pytest.approx(0.5**0.5),
+    )
 
 
 def test_fid_ratio_and_saturation_verdicts():
     rows = _rows()
     assert synthesis.fid_ratio(rows, "fashion-mnist", "isotropic") == pytest.approx(3.0)
     assert synthesis.fid_ratio(rows, "fashion-mnist", "diagonal") == pytest.approx(1.1)
-    sat = synthesis.saturation(synthesis.summary(rows, "active.burda", "fashion-mnist",
-                                                 "diagonal"))  # fmt: skip
+    sat = synthesis.saturation(synthesis.summary(rows, "active.burda", "fashion-mnist", "diagonal"))
     assert sat == {"largest": 800, "count": 15.5, "previous": 15.5, "saturates": True}
     grows = synthesis.saturation({10: (9.0, 0.0), 100: (60.0, 0.0), 800: (300.0, 0.0)})
     assert grows["saturates"] is False
@@ -208,31 +249,46 @@ def test_glue_table_gives_the_seed_means_of_the_quoted_metrics():
 
 
 def test_load_grid_returns_every_run_evaluated_in_grid_order():
-    run = profiles.resolve("smoke", section="synthesis", latent_dims=[3], probe_epochs=[1, 1],
-                           train_limit=500, test_limit=200, generated=100,
-                           iwae_images=10)  # fmt: skip
+    run = profiles.resolve(
+        "smoke",
+        section="synthesis",
+        latent_dims=[3],
+        probe_epochs=[1, 1],
+        train_limit=500,
+        test_limit=200,
+        generated=100,
+        iwae_images=10,
+    )
     grid = synthesis.load_grid(run)
     assert grid.epochs == {"fashion-mnist": 1, "mnist": 1}
     assert [(r["data"], r["posterior"], r["latent_dim"]) for r in grid.rows] == [
-        (d, p, 3) for d in synthesis.DATASETS for p in synthesis.POSTERIORS]  # fmt: skip
+        (d, p, 3) for d in synthesis.DATASETS for p in synthesis.POSTERIORS
+    ]
     assert set(grid.instruments) == set(synthesis.DATASETS) and len(grid.models) == 4
     assert grid.models[0].latent_dim == 3 and grid.configs[0].model.posterior == "isotropic"
 
 
 def test_prune_rows_carry_their_place_in_the_grid():
-    config = synthesis.fit_config(profiles.resolve("smoke", section="synthesis"), "mnist",
-                                  "diagonal", 20, seed=1, epochs=2)  # fmt: skip
+    config = synthesis.fit_config(
+        profiles.resolve("smoke", section="synthesis"), "mnist", "diagonal", 20, seed=1, epochs=2
+    )
     row = synthesis.place(config, {"elbo_change": 0.5})
-    assert row == {"data": "mnist", "posterior": "diagonal", "latent_dim": 20, "seed": 1,
-                   "elbo_change": 0.5}  # fmt: skip
+    assert row == {
+        "data": "mnist",
+        "posterior": "diagonal",
+        "latent_dim": 20,
+        "seed": 1,
+        "elbo_change": 0.5,
+    }
 
 
 def test_compare_puts_the_small_models_beside_the_largest_ones():
     rows = _rows()
     for r in rows:
         r.update(test_elbo=-100.0, iwae=-95.0, class_entropy=3.0)
-    small = [dict(r, latent_dim=16, test_elbo=-98.0, fid=8.0)
-             for r in rows if r["latent_dim"] == 20]  # fmt: skip
+    small = [
+        dict(r, latent_dim=16, test_elbo=-98.0, fid=8.0) for r in rows if r["latent_dim"] == 20
+    ]
     out = synthesis.compare(small, rows, 800)
     assert set(out) == {("fashion-mnist", p) for p in synthesis.POSTERIORS}
     iso = out["fashion-mnist", "isotropic"]
@@ -242,18 +298,27 @@ def test_compare_puts_the_small_models_beside_the_largest_ones():
 
 
 def test_pruned_and_retrained_rows_of_a_grid():
-    run = profiles.resolve("smoke", section="synthesis", latent_dims=[3], probe_epochs=[1, 1],
-                           train_limit=500, test_limit=200, generated=100,
-                           iwae_images=10)  # fmt: skip
+    run = profiles.resolve(
+        "smoke",
+        section="synthesis",
+        latent_dims=[3],
+        probe_epochs=[1, 1],
+        train_limit=500,
+        test_limit=200,
+        generated=100,
+        iwae_images=10,
+    )
     grid = synthesis.load_grid(run)
     pruned = synthesis.pruned_rows(grid, run)
     assert [(r["data"], r["posterior"]) for r in pruned] == [
-        (d, "diagonal") for d in synthesis.DATASETS]  # fmt: skip
+        (d, "diagonal") for d in synthesis.DATASETS
+    ]
     assert all(0 <= r["inactive"] <= 3 for r in pruned)
     dims, retrained = synthesis.retrained_rows(grid, run)
     assert set(dims) == set(synthesis.DATASETS)
     assert [r["latent_dim"] for r in retrained] == [
-        max(1, round(dims[r["data"]])) for r in retrained]  # fmt: skip
+        max(1, round(dims[r["data"]])) for r in retrained
+    ]
     assert len(retrained) == 2 * len(synthesis.POSTERIORS)
 
 
@@ -263,6 +328,6 @@ def test_inactive_mask_marks_the_units_whose_mu_does_not_vary(tiny_grid):
     with torch.no_grad():
         model.mu.weight[1:] *= 20
         model.mu.weight[0].zero_()  # unit 0: mu is its bias for every image
-    mask = synthesis.inactive_mask(model, inst.x_test)
+    mask = metrics.inactive_mask(model, inst.x_test)
     assert mask.tolist() == [True] + [False] * 7
-    assert synthesis.inactive_mask(model, inst.x_test, 1e9).all()
+    assert metrics.inactive_mask(model, inst.x_test, 1e9).all()

@@ -1,9 +1,22 @@
 """vaelab: the tested library behind the book on the latent space of VAEs.
 
-Modules: `data` (data sets), `models` (VAEs), `elbo` (bounds), `train` (the loop), `cache`
-(train-or-load), `metrics` (per-unit statistics, typicality), `theory` (typical sets, Theorem 3),
-`plots` (figures), `profiles` (run sizes), `book` (papermill), `sphinxext` (MathJax), `cli`
-(the `vaelab` command).
+Three layers; imports flow one way, core -> papers -> book, and no paper imports another.
+
+The core, which knows no paper:
+`data` (data sets, `DataConfig`), `models` (dense and convolutional VAEs), `linear` (PPCA in
+closed form), `elbo` (KL, likelihoods, the ELBO and its variants as objectives, IWAE), `train`
+(one loop, handed an objective), `cache` (train-or-load, the one memo, cache keys), `evals`
+(fingerprints and memoized evaluations), `sweep` (`fit_many`: local processes or Ray),
+`metrics` (per-unit statistics, active units, typicality, unit ablation), `quality` (the feature
+classifier, Fréchet distance, class entropy), `theory` (typical sets, Theorem 3), `stats`
+(mean ± sd over seeds, trends), `claims` (the claims ledger and its rules), `plots` (figures).
+
+`vaelab.papers`, one module per part of the book: `azmoodeh` (Part I), `asperti` (Part II),
+`synthesis` (Part III), `performance` (the appendix); each holds its configs, measurements and
+claims.
+
+`vaelab.book`, the tooling: `profiles` (run sizes), `runner` (papermill, publish),
+`scoreboard` (the verdicts page), `cli` (the `vaelab` command), `sphinxext` (MathJax).
 """
 
 __version__ = "0.1.0"

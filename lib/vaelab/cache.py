@@ -21,13 +21,15 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import torch
 from filelock import FileLock
 from safetensors.torch import load_file, save_file
 
-from . import data, models
-from .train import TrainConfig, probe_hooks, train
+from vaelab import data, elbo, models
+from vaelab.data import DataConfig, load_data
+from vaelab.train import ADDED_LATER, TrainConfig, heldout_loss, probe_hooks, train
 
 # Bump when a change to the code alters what a config trains into; old entries then miss.
 CODE_VERSION = "1"
@@ -36,18 +38,11 @@ LOG_ENV = "VAELAB_CACHE_LOG"
 
 
 @dataclass(frozen=True)
-class DataConfig:
-    """Which images to train on; part of the cache key."""
-
-    name: str = "fashion-mnist"  # a name of vaelab.data.NAMES
-    split: str = "train"  # "train" or "test"
-    limit: int | None = None  # keep only the first `limit` images (None: all)
-    tiles: data.TilesSpec | None = None  # options of the "tiles" data set
-
-
-@dataclass(frozen=True)
 class FitConfig:
     """Everything that determines a trained model."""
+
+    # entries of VAEs predate every other kind of entry: their keys name no kind (`config_key`)
+    cache_kind: ClassVar[str | None] = None
 
     data: DataConfig = field(default_factory=DataConfig)
     model: models.ModelConfig = field(default_factory=models.ModelConfig)
@@ -64,48 +59,66 @@ def cache_root() -> Path:
 
 def config_key(config) -> str:
     """The entry's name: a hash of a config (any dataclass with a `data` or `name` naming a data
-    set), the concrete data set behind that name and the code version."""
+    set), the concrete data set behind that name and the code version.
+
+    The key follows two rules, so that a field added to a config never renames the entries
+    cached before it:
+    - a field declared with `added_later(default)` (metadata `ADDED_LATER`) is left out while it
+      is at its default;
+    - the payload names the config's class, unless the class sets `cache_kind` (None: no kind).
+    """
     name = config.data.name if hasattr(config, "data") else config.name
-    payload = {
-        "kind": type(config).__name__,
-        "config": dataclasses.asdict(config),
-        "data": data.resolve(name),
-        "code_version": CODE_VERSION,
-    }
-    if payload["kind"] == "FitConfig":
-        del payload["kind"]  # keys of VAE entries predate other kinds of entry
-        for name, default in (("precision", "fp32"), ("heldout", 0)):  # added later: entries
-            if getattr(config.train, name) == default:  # cached before them keep their key
-                del payload["config"]["train"][name]
+    payload = {"config": key_fields(config), "data": data.resolve(name)}
+    kind = getattr(type(config), "cache_kind", type(config).__name__)
+    if kind is not None:
+        payload["kind"] = kind
+    payload["code_version"] = CODE_VERSION
     blob = json.dumps(payload, sort_keys=True, default=list).encode()
     return hashlib.sha256(blob).hexdigest()[:20]
 
 
-def load_data(config: DataConfig):
-    """The training tensor `(x, y)` a `DataConfig` describes."""
-    x, y = data.load(config.name, config.split, tiles=config.tiles)
-    if config.limit is not None:
-        if config.limit <= 0:
-            raise ValueError(f"data.limit must be positive or None, got {config.limit}")
-        x, y = x[: config.limit], y[: config.limit]
-    return x, y
+def added_later(default):
+    """A config field added after entries were cached: left out of the key at its `default`,
+    so those entries keep their keys (`config_key`)."""
+    return field(default=default, metadata=ADDED_LATER)
 
 
-def mlp_fit_config(latent_dim: int, *, posterior: str, epochs: int, batch_size: int, lr: float,
-                   train_limit: int = 0, seed: int = 0, name: str = "fashion-mnist",
-                   hidden: tuple[int, ...] = (256, 256), precision: str = "fp32",
-                   heldout: int = 0) -> FitConfig:  # fmt: skip
-    """The dense Bernoulli VAE of Azmoodeh et al. (two layers of 256) as a `FitConfig`.
+def key_fields(config) -> dict:
+    """`dataclasses.asdict(config)` without the fields that `added_later` marks and that are at
+    their default, at every level."""
+    out = {}
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        if f.metadata == ADDED_LATER and value == f.default:
+            continue
+        out[f.name] = key_fields(value) if dataclasses.is_dataclass(value) else value
+    return out
 
-    One constructor for every chapter that trains it, so that equal sizes hit equal cache
-    entries. `train_limit=0` trains on every image.
+
+def mlp_config(
+    latent_dim: int,
+    *,
+    hidden: tuple[int, ...],
+    posterior: str,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    train_limit: int = 0,
+    seed: int = 0,
+    name: str = "fashion-mnist",
+    precision: str = "fp32",
+    heldout: int = 0,
+) -> FitConfig:
+    """A dense Bernoulli VAE with hidden widths `hidden`, trained with Adam, as a `FitConfig`.
+
+    The papers' modules pass their own widths; `train_limit=0` trains on every image.
     """
     return FitConfig(
         data=DataConfig(name, "train", limit=train_limit or None),
-        model=models.ModelConfig("mlp", latent_dim, hidden, posterior, "bernoulli"),
+        model=models.ModelConfig("mlp", latent_dim, tuple(hidden), posterior, "bernoulli"),
         train=TrainConfig(
             epochs=epochs, batch_size=batch_size, lr=lr, precision=precision, heldout=heldout
-        ),  # fmt: skip
+        ),
         seed=seed,
     )
 
@@ -149,17 +162,22 @@ def load_or_make(key: str, load, make):
 def memo(kind: str, params: dict, compute, *, refresh: bool = False) -> dict:
     """The JSON result of `compute()` for `(kind, params)`, computed once and kept in the cache.
 
-    For evaluations of cached models: `params` must name everything the result depends on (the
-    model's key, sizes, seeds). Stored as `<root>/memo/<kind>-<hash>.json`, written atomically.
+    The one way vaelab computes a result once: `params` must name everything the result depends
+    on (the model's entry key or weight fingerprint (`evals.fingerprint`), the images' fingerprint,
+    sizes, seeds). Stored as `<root>/memo/<kind>-<hash>.json`, written atomically; a truncated or
+    damaged file is computed again.
     `refresh=True` computes again and replaces what was kept (a timing measured anew).
     """
-    payload = json.dumps({"kind": kind, "params": params, "code_version": CODE_VERSION},
-                         sort_keys=True, default=list)  # fmt: skip
+    payload = json.dumps(
+        {"kind": kind, "params": params, "code_version": CODE_VERSION}, sort_keys=True, default=list
+    )
     path = (
         cache_root() / "memo" / f"{kind}-{hashlib.sha256(payload.encode()).hexdigest()[:20]}.json"
     )
     if path.exists() and not refresh:
-        return json.loads(path.read_text())["result"]
+        kept = _read_memo(path)
+        if kept is not None:
+            return kept
     result = compute()
     if not isinstance(result, dict):
         raise TypeError(f"memo: compute must return a dict, got {type(result).__name__}")
@@ -167,6 +185,16 @@ def memo(kind: str, params: dict, compute, *, refresh: bool = False) -> dict:
     text = json.dumps({"kind": kind, "params": params, "result": result}, sort_keys=True)
     _atomic_write(path, lambda tmp: Path(tmp).write_text(text))
     return json.loads(text)["result"]
+
+
+def _read_memo(path: Path) -> dict | None:
+    """A memo file's result; None, with a warning, when the file is truncated or damaged (the
+    caller then computes it again and replaces the file)."""
+    try:
+        return json.loads(path.read_text())["result"]
+    except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError) as e:
+        warnings.warn(f"damaged memo {path} ({e!r}); computing it again", stacklevel=3)
+        return None
 
 
 def _log_use(key: str, run: dict) -> None:
@@ -196,20 +224,30 @@ def _train(config: FitConfig, key: str, dev: torch.device):
     x, _ = load_data(config.data)
     torch.manual_seed(config.seed)
     model = models.build(config.model)
+    heldout = _heldout(config)
+    after_epoch = (
+        {"heldout_loss": lambda m: heldout_loss(m, heldout)} if heldout is not None else {}
+    )
     t0 = time.perf_counter()
     history = train(
         model,
         x,
         config.train,
+        objective=objective(config.train),
         seed=config.seed,
         hooks=probe_hooks(config.train, x),
         hook_every=config.train.probe_every,
+        after_epoch=after_epoch,
         device=dev,
-        heldout=_heldout(config),
         desc=f"{config.model.kind} n={config.model.latent_dim} {config.data.name}",
     )
     history["run"] = run_info(key, config.data.name, time.perf_counter() - t0, dev)
     return model, history
+
+
+def objective(config: TrainConfig) -> elbo.Elbo:
+    """The ELBO variant a `TrainConfig` names (β, sampling, the mu penalty), as an objective."""
+    return elbo.Elbo(config.kl_weight, config.sample_latent, config.mu_penalty)
 
 
 def _heldout(config: FitConfig) -> torch.Tensor | None:

@@ -32,8 +32,18 @@ import torch
 NAMES = ("fashion-mnist", "mnist", "mnist-5k", "tiles")
 SPLITS = ("train", "test")
 # Fashion-MNIST's labels 0..9 (Xiao et al. 2017)
-FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
-                   "Sneaker", "Bag", "Ankle boot")  # fmt: skip
+FASHION_CLASSES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
 
 # SHA-256 of the decompressed IDX files (identical for Debian's and upstream's archives).
 SHA256 = {
@@ -308,6 +318,16 @@ def _check_tiles(spec: TilesSpec) -> None:
         )
 
 
+@dataclass(frozen=True)
+class DataConfig:
+    """Which images to train on; part of the cache key."""
+
+    name: str = "fashion-mnist"  # a name of `NAMES`
+    split: str = "train"  # "train" or "test"
+    limit: int | None = None  # keep only the first `limit` images (None: all)
+    tiles: TilesSpec | None = None  # options of the "tiles" data set
+
+
 def load(name: str, split: str = "train", *, tiles: TilesSpec | None = None, quiet: bool = False):
     """Load a data set: `(x, y)` with `x` float32 `(N, 1, 28, 28)` in [0, 1] and `y` int64.
 
@@ -333,6 +353,16 @@ def load(name: str, split: str = "train", *, tiles: TilesSpec | None = None, qui
     if concrete == "mnist-5k":
         return _mnist_5k(split)
     return _to_tensors(_load_idx(concrete, split, "images"), _load_idx(concrete, split, "labels"))
+
+
+def load_data(config: DataConfig):
+    """The training tensor `(x, y)` a `DataConfig` describes."""
+    x, y = load(config.name, config.split, tiles=config.tiles)
+    if config.limit is not None:
+        if config.limit <= 0:
+            raise ValueError(f"data.limit must be positive or None, got {config.limit}")
+        x, y = x[: config.limit], y[: config.limit]
+    return x, y
 
 
 def _parts():

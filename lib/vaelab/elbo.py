@@ -82,6 +82,43 @@ def elbo_terms(model, x: torch.Tensor, *, sample: bool = True, kl_weight: float 
     return ElboTerms(loss, -(rate + distortion), rate, distortion, kl, mu)
 
 
+@dataclass
+class Step:
+    """What an objective returns for one batch: the loss to minimise and the terms to record
+    (name -> a batch-mean scalar or a per-example tensor; `train` keeps their epoch means)."""
+
+    minimise: torch.Tensor  # scalar
+    terms: dict[str, torch.Tensor]  # batch means (scalars) or per-example tensors (batch, ...)
+    size: int  # examples in the batch
+
+
+@dataclass(frozen=True)
+class Elbo:
+    """The VAE objective: -ELBO with the rate weighted by `kl_weight` (β), the latent sampled or
+    decoded at its mean, and Asperti's quadratic penalty ½‖mu‖² (§VI) added with `mu_penalty`.
+
+    Records the batch's loss (without the penalty), rate, distortion and per-unit KL."""
+
+    kl_weight: float = 1.0  # β; 0 drops the rate term
+    sample: bool = True  # False: decode z = mu (Asperti's "without sampling")
+    mu_penalty: float = 0.0  # weight of ½‖mu‖² added to the loss to minimise
+
+    def __call__(self, model, x: torch.Tensor) -> Step:
+        t = elbo_terms(model, x, sample=self.sample, kl_weight=self.kl_weight)
+        loss = t.loss
+        if self.mu_penalty:
+            loss = loss + self.mu_penalty * 0.5 * t.mu.pow(2).sum(1).mean()
+        terms = {"loss": t.loss, "rate": t.rate, "distortion": t.distortion}
+        return Step(loss, terms | {"kl_per_unit": t.kl_per_unit}, len(x))
+
+
+def cross_entropy(model, batch) -> Step:
+    """The classifier's objective: mean cross entropy of `model(x)` against the labels `y`."""
+    x, y = batch
+    loss = F.cross_entropy(model(x), y)
+    return Step(loss, {"loss": loss}, len(x))
+
+
 def bits_per_dim(nats: float | torch.Tensor, dims: int = 784):
     """Convert nats per example to bits per dimension."""
     return nats / (dims * math.log(2))

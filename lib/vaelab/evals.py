@@ -13,7 +13,7 @@ import hashlib
 
 import torch
 
-from . import cache, elbo, quality
+from vaelab import cache, elbo
 
 
 def fingerprint(thing) -> str:
@@ -62,17 +62,3 @@ def evaluate(model, x: torch.Tensor, *, seed: int = 0) -> dict:
 
     params = {"model": fingerprint(model), "images": fingerprint(x), "seed": seed}
     return cache.memo("elbo-evaluate", params, lambda: elbo.evaluate(model, x, seed=seed))
-
-
-def dimension_report(vae, x_test, classifier, reference, *, samples: int, seed: int = 0) -> dict:
-    """`quality.dimension_report(...)` with the same arguments, computed once."""
-    params = {"model": fingerprint(vae), "images": fingerprint(x_test),
-              "classifier": fingerprint(classifier), "reference": fingerprint(reference),
-              "samples": samples, "seed": seed}  # fmt: skip
-    return cache.memo(
-        "dimension-report",
-        params,
-        lambda: quality.dimension_report(
-            vae, x_test, classifier, reference, samples=samples, seed=seed
-        ),
-    )

@@ -64,11 +64,16 @@ def aep(rows_by_label: dict[str, list[dict]]):
     for label, rows in rows_by_label.items():
         n = [r["n"] for r in rows]
         (line,) = ax.plot(n, [r["mean"] for r in rows], marker="o", label=f"{label}: simulated")
-        ax.fill_between(n, [r["q05"] for r in rows], [r["q95"] for r in rows],
-                        color=line.get_color(), alpha=0.2)  # fmt: skip
+        ax.fill_between(
+            n, [r["q05"] for r in rows], [r["q95"] for r in rows], color=line.get_color(), alpha=0.2
+        )
         ax.axhline(rows[0]["entropy"], color=line.get_color(), ls="--", lw=1, label=f"{label}: h")
-    ax.set(xscale="log", xlabel="n", ylabel="-log f_n(Z) / n  (nats per unit)",
-           title="AEP: the per-unit log density concentrates at h")  # fmt: skip
+    ax.set(
+        xscale="log",
+        xlabel="n",
+        ylabel="-log f_n(Z) / n  (nats per unit)",
+        title="AEP: the per-unit log density concentrates at h",
+    )
     ax.legend(fontsize="small")
     return fig
 
@@ -86,12 +91,22 @@ def theorem3(rows_by_label: dict[str, list[dict]]):
     ratio.plot(n, np.sqrt(n), "k--", lw=1, label="sqrt(n)")
     per_unit.plot(n, 1 / np.sqrt(2 * n), "k--", lw=1, label="1/sqrt(2n)")
     diff.axhline(0, color="grey", lw=0.8)
-    diff.set(xscale="log", xlabel="n", ylabel="median log|f(Z1) - f(Z2)|",
-             title="the difference (Theorem 3)")  # fmt: skip
-    ratio.set(xscale="log", yscale="log", xlabel="n", ylabel="sd of log f(Z1)/f(Z2)",
-              title="the ratio")  # fmt: skip
-    per_unit.set(xscale="log", yscale="log", xlabel="n", ylabel="sd of -log f(Z)/n",
-                 title="the per-unit log density")  # fmt: skip
+    diff.set(
+        xscale="log",
+        xlabel="n",
+        ylabel="median log|f(Z1) - f(Z2)|",
+        title="the difference (Theorem 3)",
+    )
+    ratio.set(
+        xscale="log", yscale="log", xlabel="n", ylabel="sd of log f(Z1)/f(Z2)", title="the ratio"
+    )
+    per_unit.set(
+        xscale="log",
+        yscale="log",
+        xlabel="n",
+        ylabel="sd of -log f(Z)/n",
+        title="the per-unit log density",
+    )
     for ax in (diff, ratio, per_unit):
         ax.legend(fontsize="small")
     return fig
@@ -109,8 +124,12 @@ def entropy_vs_variance(sigma2_by_label: dict[str, float]):
     for label, s in sigma2_by_label.items():
         ax.plot([s], [gaussian_entropy(s)], "o", color="C3")
         ax.annotate(label, (s, gaussian_entropy(s)), textcoords="offset points", xytext=(4, -12))
-    ax.set(xscale="log", xlabel="posterior variance sigma2", ylabel="h per unit (nats)",
-           title="the sign of h: where trained posteriors sit")  # fmt: skip
+    ax.set(
+        xscale="log",
+        xlabel="posterior variance sigma2",
+        ylabel="h per unit (nats)",
+        title="the sign of h: where trained posteriors sit",
+    )
     ax.legend(fontsize="small", loc="upper left")
     return fig
 
@@ -122,8 +141,11 @@ def rate_distortion(rows: list[dict], *, unit: str = "nats"):
     fig, ax = plt.subplots(figsize=(6, 3.4), layout="constrained")
     ax.bar(names, rate, label="rate: KL(q(z|x) || p(z))")
     ax.bar(names, [r["distortion"] for r in rows], bottom=rate, label="distortion: -E log p(x|z)")
-    ax.set(xlabel="latent dimension n", ylabel=f"{unit} per test image",
-           title="the code's rate, -ELBO = rate + distortion")  # fmt: skip
+    ax.set(
+        xlabel="latent dimension n",
+        ylabel=f"{unit} per test image",
+        title="the code's rate, -ELBO = rate + distortion",
+    )
     ax.legend(fontsize="small", loc="lower right")
     return fig
 
@@ -133,8 +155,12 @@ def iwae_gaps(gaps_by_label: dict[str, dict[int, float]]):
     fig, ax = plt.subplots(figsize=(6, 3.4), layout="constrained")
     for label, gaps in gaps_by_label.items():
         ax.plot(list(gaps), list(gaps.values()), marker="o", label=label)
-    ax.set(xscale="log", xlabel="importance samples k", ylabel="IWAE_k - ELBO (nats per image)",
-           title="how far the ELBO sits below log p(x), at least")  # fmt: skip
+    ax.set(
+        xscale="log",
+        xlabel="importance samples k",
+        ylabel="IWAE_k - ELBO (nats per image)",
+        title="how far the ELBO sits below log p(x), at least",
+    )
     ax.legend(fontsize="small")
     return fig
 
@@ -145,8 +171,11 @@ def identity_check(gap: torch.Tensor, kl: torch.Tensor):
     ax.scatter(kl.numpy(), gap.numpy(), s=8, alpha=0.6)
     top = float(max(kl.max(), gap.max()))
     ax.plot([0, top], [0, top], "k--", lw=1, label="y = x")
-    ax.set(xlabel="KL(q(z|x) || p(z|x))  (nats)", ylabel="log p(x) - ELBO(q)  (nats)",
-           title="probabilistic PCA, diagonal q")  # fmt: skip
+    ax.set(
+        xlabel="KL(q(z|x) || p(z|x))  (nats)",
+        ylabel="log p(x) - ELBO(q)  (nats)",
+        title="probabilistic PCA, diagonal q",
+    )
     ax.legend(fontsize="small")
     return fig
 
@@ -168,8 +197,9 @@ def latent_scatter(mu: torch.Tensor, labels: torch.Tensor, class_names: list[str
 def image_rows(images_by_label: dict[str, torch.Tensor], *, ncol: int = 10):
     """One row of images per label (samples or reconstructions per model), labelled on the left."""
     rows = len(images_by_label)
-    fig, axes = plt.subplots(rows, 1, figsize=(0.6 * ncol + 0.8, 0.7 * rows),
-                             layout="constrained", squeeze=False)  # fmt: skip
+    fig, axes = plt.subplots(
+        rows, 1, figsize=(0.6 * ncol + 0.8, 0.7 * rows), layout="constrained", squeeze=False
+    )
     for ax, (label, x) in zip(axes[:, 0], images_by_label.items(), strict=True):
         ax.imshow(image_grid(x[:ncol], ncol=ncol), cmap="gray", vmin=0, vmax=1)
         ax.set(xticks=[], yticks=[])
@@ -179,8 +209,14 @@ def image_rows(images_by_label: dict[str, torch.Tensor], *, ncol: int = 10):
 
 def _errorbar(ax, summary: dict, **kwargs):
     n = list(summary)
-    return ax.errorbar(n, [m for m, _ in summary.values()], yerr=[s for _, s in summary.values()],
-                       marker="o", capsize=3, **kwargs)  # fmt: skip
+    return ax.errorbar(
+        n,
+        [m for m, _ in summary.values()],
+        yerr=[s for _, s in summary.values()],
+        marker="o",
+        capsize=3,
+        **kwargs,
+    )
 
 
 def typicality_gap(per_unit: dict, relative: dict, *, prediction: dict[int, float]):
@@ -189,20 +225,30 @@ def typicality_gap(per_unit: dict, relative: dict, *, prediction: dict[int, floa
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.4), layout="constrained")
     _errorbar(left, per_unit, label="measured")
     left.plot(list(prediction), list(prediction.values()), "k--", lw=1, label="chi2 prediction")
-    left.set(xscale="log", yscale="log", xlabel="latent dimension n",
-             ylabel="E|-log q(z|x)/n - h|  (nats/unit)",
-             title="per-unit gap: set by n alone")  # fmt: skip
+    left.set(
+        xscale="log",
+        yscale="log",
+        xlabel="latent dimension n",
+        ylabel="E|-log q(z|x)/n - h|  (nats/unit)",
+        title="per-unit gap: set by n alone",
+    )
     left.legend(fontsize="small")
     _errorbar(right, relative, color="C1")
-    right.set(xscale="log", yscale="log", xlabel="latent dimension n",
-              ylabel="E|gap| / |h|  (%)", title="the paper's relative gap")  # fmt: skip
+    right.set(
+        xscale="log",
+        yscale="log",
+        xlabel="latent dimension n",
+        ylabel="E|gap| / |h|  (%)",
+        title="the paper's relative gap",
+    )
     return fig
 
 
 def sweep_metrics(summary: dict[str, dict], *, labels: dict[str, str]):
     """One panel per metric against n (log axis): mean ± sd over seeds. `summary[metric][n]`."""
-    fig, axes = plt.subplots(1, len(summary), figsize=(3.3 * len(summary), 3.2),
-                             layout="constrained", squeeze=False)  # fmt: skip
+    fig, axes = plt.subplots(
+        1, len(summary), figsize=(3.3 * len(summary), 3.2), layout="constrained", squeeze=False
+    )
     for ax, (metric, by_n) in zip(axes[0], summary.items(), strict=True):
         _errorbar(ax, by_n)
         ax.set(xscale="log", xlabel="latent dimension n", ylabel=labels.get(metric, metric))
@@ -215,8 +261,12 @@ def epoch_times(rows: dict[int, dict[str, float]]):
     dims = sorted(rows)
     for method in rows[dims[0]]:
         ax.plot(dims, [rows[n][method] for n in dims], marker="o", label=method)
-    ax.set(xscale="log", xlabel="latent dimension n", ylabel="seconds per epoch",
-           title="one epoch of Azmoodeh's model")  # fmt: skip
+    ax.set(
+        xscale="log",
+        xlabel="latent dimension n",
+        ylabel="seconds per epoch",
+        title="one epoch of Azmoodeh's model",
+    )
     ax.set_ylim(bottom=0)
     ax.legend(fontsize="small")
     return fig
@@ -234,8 +284,12 @@ def unit_scatter(points_by_label: dict[str, list[tuple[float, float]]]):
         ax.scatter(v, s, marker=markers[i % len(markers)], s=28, alpha=0.7, label=label)
     grid = np.logspace(-6, 0, 100)
     ax.plot(grid, 1 - grid, "k--", lw=1, label="Var mu + E sigma^2 = 1")
-    ax.set(xscale="log", xlabel="Var_x mu_j (log)", ylabel="E_x sigma_j^2",
-           title="one point per latent unit")  # fmt: skip
+    ax.set(
+        xscale="log",
+        xlabel="Var_x mu_j (log)",
+        ylabel="E_x sigma_j^2",
+        title="one point per latent unit",
+    )
     ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1, 0.5))
     return fig
 
@@ -252,14 +306,27 @@ def trajectories(track: list[dict], *, every: int = 5):
         mu = np.array(point["value"]["mu"])  # (images, 2)
         sd = np.exp(0.5 * np.array(point["value"]["logvar"]))
         alpha = 0.05 + 0.6 * t / max(len(steps) - 1, 1)
-        ax.add_collection(EllipseCollection(2 * sd[:, 0], 2 * sd[:, 1], 0, units="xy",
-                                            offsets=mu, offset_transform=ax.transData,
-                                            facecolors=palette, alpha=alpha))  # fmt: skip
+        ax.add_collection(
+            EllipseCollection(
+                2 * sd[:, 0],
+                2 * sd[:, 1],
+                0,
+                units="xy",
+                offsets=mu,
+                offset_transform=ax.transData,
+                facecolors=palette,
+                alpha=alpha,
+            )
+        )
     for i, color in enumerate(palette):
         path = np.array([p["value"]["mu"][i] for p in track])
         ax.plot(path[:, 0], path[:, 1], color=color, lw=0.8, label=str(i))
-    ax.set(xlabel="mu_1", ylabel="mu_2", aspect="equal",
-           title=f"steps 0 to {track[-1]['step']}: ellipse = 1 sigma")  # fmt: skip
+    ax.set(
+        xlabel="mu_1",
+        ylabel="mu_2",
+        aspect="equal",
+        title=f"steps 0 to {track[-1]['step']}: ellipse = 1 sigma",
+    )
     ax.autoscale_view()
     ax.legend(title="digit", fontsize="small", loc="center left", bbox_to_anchor=(1, 0.5))
     return fig
@@ -285,8 +352,12 @@ def sigma2_training(units: list[dict], inactive: list[bool]):
         ax.plot(steps, sigma2[:, j], lw=1, color="C3" if inactive[j] else "C0")
     ax.plot([], [], color="C3", label="inactive at the end")
     ax.plot([], [], color="C0", label="active at the end")
-    ax.set(xscale="symlog", xlabel="minibatches of 128 (symlog)", ylabel="mean sigma_j^2",
-           title="each unit's mean posterior variance")  # fmt: skip
+    ax.set(
+        xscale="symlog",
+        xlabel="minibatches of 128 (symlog)",
+        ylabel="mean sigma_j^2",
+        title="each unit's mean posterior variance",
+    )
     ax.legend(fontsize="small")
     return fig
 
@@ -310,11 +381,19 @@ def kl_sweep(inactive: dict, used: dict):
     summaries map β to (mean, sd) over seeds."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(9.5, 3.4), layout="constrained")
     _errorbar(left, inactive)
-    left.set(xscale="symlog", xlabel="KL weight beta", ylabel="inactive units (of 16)",
-             title="Var mu < 0.01 and E sigma^2 > 0.5")  # fmt: skip
+    left.set(
+        xscale="symlog",
+        xlabel="KL weight beta",
+        ylabel="inactive units (of 16)",
+        title="Var mu < 0.01 and E sigma^2 > 0.5",
+    )
     _errorbar(right, used, color="C1")
-    right.set(xscale="symlog", xlabel="KL weight beta", ylabel="units used (of 16)",
-              title="decoder use > 0.1 nats per image")  # fmt: skip
+    right.set(
+        xscale="symlog",
+        xlabel="KL weight beta",
+        ylabel="units used (of 16)",
+        title="decoder use > 0.1 nats per image",
+    )
     return fig
 
 
@@ -326,8 +405,12 @@ def eq7(points_by_label: dict[str, list[float]]):
     for i, (label, sigma2) in enumerate(points_by_label.items()):
         v = np.array(sigma2)
         ax.scatter(v, -v + np.log(v) + 1, s=30, color=f"C{i}", label=label, zorder=3)
-    ax.set(xscale="log", xlabel="sigma^2 (log)", ylabel="-sigma^2 + log sigma^2 + 1",
-           title="the variance part of -2 KL: 0 only at sigma^2 = 1")  # fmt: skip
+    ax.set(
+        xscale="log",
+        xlabel="sigma^2 (log)",
+        ylabel="-sigma^2 + log sigma^2 + 1",
+        title="the variance part of -2 KL: 0 only at sigma^2 = 1",
+    )
     ax.legend(fontsize="small")
     return fig
 
@@ -337,8 +420,12 @@ def inactive_along(curves: dict[str, tuple[list[int], list[int]]]):
     fig, ax = plt.subplots(figsize=(7, 3.2), layout="constrained")
     for label, (steps, counts) in curves.items():
         ax.step(steps, counts, where="post", label=label)
-    ax.set(xscale="symlog", xlabel="minibatches of 128 (symlog)", ylabel="inactive units",
-           title="inactive units along training (probed training images)")  # fmt: skip
+    ax.set(
+        xscale="symlog",
+        xlabel="minibatches of 128 (symlog)",
+        ylabel="inactive units",
+        title="inactive units along training (probed training images)",
+    )
     ax.legend(fontsize="small")
     return fig
 
@@ -346,26 +433,34 @@ def inactive_along(curves: dict[str, tuple[list[int], list[int]]]):
 def convergence(curves: dict[str, dict[str, list[float]]], marks: dict[str, int]):
     """One panel per data set: held-out -ELBO per epoch of each run `curves[panel][label]`, and a
     dashed line at the epochs chosen for the grid, `marks[panel]`."""
-    fig, axes = plt.subplots(1, len(curves), figsize=(4.6 * len(curves), 3.4),
-                             layout="constrained", squeeze=False)  # fmt: skip
+    fig, axes = plt.subplots(
+        1, len(curves), figsize=(4.6 * len(curves), 3.4), layout="constrained", squeeze=False
+    )
     for ax, (panel, by_label) in zip(axes[0], curves.items(), strict=True):
         for label, loss in by_label.items():
             ax.plot(range(1, len(loss) + 1), loss, label=label)
         ax.axvline(marks[panel], ls="--", c="k", lw=1, label=f"grid: {marks[panel]} epochs")
         low = min(min(v) for v in by_label.values())
-        ax.set(title=panel, xlabel="epoch", ylabel="held-out −ELBO (nats)",
-               ylim=(low - 5, low + 60))  # fmt: skip
+        ax.set(
+            title=panel, xlabel="epoch", ylabel="held-out −ELBO (nats)", ylim=(low - 5, low + 60)
+        )
         ax.legend(fontsize=8)
     return fig
 
 
-def lines_vs_dim(panels: dict[str, dict[str, dict]], *, ylabels: dict[str, str],
-                 identity: bool = False, ncol: int = 2):  # fmt: skip
+def lines_vs_dim(
+    panels: dict[str, dict[str, dict]],
+    *,
+    ylabels: dict[str, str],
+    identity: bool = False,
+    ncol: int = 2,
+):
     """One panel per key of `panels`, one line per `panels[panel][label] = {n: (mean, sd)}` with
     sd error bars, against n on a log axis; `identity` adds the line y = n (every unit used)."""
     rows = -(-len(panels) // ncol)
-    fig, axes = plt.subplots(rows, ncol, figsize=(4.8 * ncol, 3.4 * rows), layout="constrained",
-                             squeeze=False)  # fmt: skip
+    fig, axes = plt.subplots(
+        rows, ncol, figsize=(4.8 * ncol, 3.4 * rows), layout="constrained", squeeze=False
+    )
     for ax, (panel, by_label) in zip(axes.flat, panels.items(), strict=False):
         for label, summary in by_label.items():
             _errorbar(ax, summary, label=label, ms=3)
@@ -384,12 +479,14 @@ def lines_vs_dim(panels: dict[str, dict[str, dict]], *, ylabels: dict[str, str],
     return fig
 
 
-def threshold_sensitivity(panels: dict[str, dict[str, list[int]]], thresholds, *,
-                          defaults: dict[str, float]):  # fmt: skip
+def threshold_sensitivity(
+    panels: dict[str, dict[str, list[int]]], thresholds, *, defaults: dict[str, float]
+):
     """Active-unit counts against the threshold (log axis), one panel per key of `panels`, one
     line per label; `defaults[panel]` marks the published threshold(s) of that panel."""
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.8 * len(panels), 3.4),
-                             layout="constrained", squeeze=False)  # fmt: skip
+    fig, axes = plt.subplots(
+        1, len(panels), figsize=(4.8 * len(panels), 3.4), layout="constrained", squeeze=False
+    )
     for ax, (panel, by_label) in zip(axes[0], panels.items(), strict=True):
         for label, counts in by_label.items():
             ax.step(thresholds, counts, where="post", label=label)

@@ -11,17 +11,14 @@ Numbers are comparable within this book, not with published FIDs.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from . import cache, data, elbo, metrics, models
-from .models import device as default_device
-from .train import progress_bar
+from vaelab import cache, data, elbo, models, train
+from vaelab.models import device as default_device
 
 FEATURES = 128  # width of the classifier's feature layer
 
@@ -57,10 +54,16 @@ class Classifier(nn.Module):
     def __init__(self, width: int = 16):
         super().__init__()
         self.body = nn.Sequential(
-            nn.Conv2d(1, width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # (w, 14, 14)
-            nn.Conv2d(width, 2 * width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # (2w, 7, 7)
-            nn.Flatten(), nn.Linear(2 * width * 49, FEATURES), nn.ReLU(),
-        )  # fmt: skip
+            nn.Conv2d(1, width, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),  # (w, 14, 14)
+            nn.Conv2d(width, 2 * width, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),  # (2w, 7, 7)
+            nn.Flatten(),
+            nn.Linear(2 * width * 49, FEATURES),
+            nn.ReLU(),
+        )
         self.head = nn.Linear(FEATURES, 10)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -86,28 +89,24 @@ def fit_classifier(config: ClassifierConfig = ClassifierConfig()):
 
 
 def _train_classifier(config: ClassifierConfig, key: str, dev: torch.device):
+    """Train through `vaelab.train` (the VAEs' loop) with the cross-entropy objective."""
     x, y = data.load(config.name, "train")
-    x, y = x[: config.train_limit or None].to(dev), y[: config.train_limit or None].to(dev)
+    x, y = x[: config.train_limit or None], y[: config.train_limit or None]
     torch.manual_seed(config.seed)
-    model = Classifier(config.width).to(dev).train()
-    opt = torch.optim.Adam(model.parameters(), lr=config.lr)
-    gen = torch.Generator().manual_seed(config.seed)
-    steps = math.ceil(len(x) / config.batch_size)
-    bar = progress_bar(config.epochs * steps, f"classifier {config.name}")
-    t0, losses = time.perf_counter(), []
-    for _ in range(config.epochs):
-        total, perm = 0.0, torch.randperm(len(x), generator=gen).to(dev)
-        for start in range(0, len(x), config.batch_size):
-            idx = perm[start : start + config.batch_size]
-            loss = F.cross_entropy(model(x[idx]), y[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(idx)
-            bar.update(1)
-        losses.append(total / len(x))
-    bar.close()
-    info = {"loss": losses, "run": cache.run_info(key, config.name, time.perf_counter() - t0, dev)}
+    model = Classifier(config.width)
+    t0 = time.perf_counter()
+    info = train.train(
+        model,
+        x,
+        train.TrainConfig(epochs=config.epochs, batch_size=config.batch_size, lr=config.lr),
+        objective=elbo.cross_entropy,
+        y=y,
+        seed=config.seed,
+        device=dev,
+        desc=f"classifier {config.name}",
+        fused_adam=False,  # the entries cached before this loop used torch's default Adam
+    )
+    info["run"] = cache.run_info(key, config.name, time.perf_counter() - t0, dev)
     x_test, y_test = data.load(config.name, "test", quiet=True)
     n_test = config.test_limit or len(x_test)
     info["test_accuracy"] = (
@@ -169,74 +168,3 @@ def generate(vae, samples: int, *, seed: int = 0, batch_size: int = 1000) -> tor
     return torch.cat(
         [models.pixel_means(vae, z[s : s + batch_size].to(dev)).cpu() for s in batches]
     )
-
-
-def dimension_report(vae, x_test, classifier, reference, *, samples: int, seed: int = 0) -> dict:
-    """One model's row of the dimension sweep; `reference` = `features(classifier, real images)`.
-
-    Test ELBO, rate and distortion (nats), FID and class entropy of `samples` generated images,
-    active units (Burda et al.), the mean |per-unit typicality gap| and its relative form (%),
-    and the median posterior variance. The same `seed` gives the same numbers.
-    """
-    ev = elbo.evaluate(vae, x_test, seed=seed)
-    fake = generate(vae, samples, seed=seed)
-    mu, logvar = metrics.encode_all(vae, x_test)
-    gap = metrics.gap_of(mu, logvar, seed=seed)
-    return {
-        "test_elbo": ev["elbo"],
-        "rate": ev["rate"],
-        "distortion": ev["distortion"],
-        "fid": frechet_distance(features(classifier, fake), reference),
-        "class_entropy": class_entropy(predict(classifier, fake)),
-        "active_units": int(metrics.active_units(metrics.stats_of(mu, logvar)).sum()),
-        "typicality_gap": gap.mean_abs_per_unit,
-        "relative_gap_percent": gap.mean_abs_relative_percent,
-        "median_sigma2": logvar.exp().median().item(),
-    }
-
-
-def by_dimension(rows: list[dict], key: str) -> dict[int, tuple[float, float]]:
-    """`{latent_dim: (mean, sd)}` of `row[key]` over the rows (seeds) of each dimension.
-
-    The sd is the sample standard deviation (n − 1), 0 for a single seed.
-    """
-    values: dict[int, list[float]] = {}
-    for row in rows:
-        values.setdefault(row["latent_dim"], []).append(float(row[key]))
-    out = {}
-    for n, v in values.items():
-        t = torch.tensor(v, dtype=torch.float64)
-        out[n] = (t.mean().item(), t.std().item() if len(v) > 1 else 0.0)
-    return out
-
-
-def trend(summary: dict[int, tuple[float, float]]) -> str:
-    """How the means of a `by_dimension` summary move as n grows, in words."""
-    means = [summary[n][0] for n in sorted(summary)]
-    steps = list(zip(means, means[1:], strict=False))
-    if all(a < b for a, b in steps):
-        return "rises at every step"
-    if all(a > b for a, b in steps):
-        return "falls at every step"
-    return "is not monotone"
-
-
-def worse_with_n(fid: dict, entropy: dict) -> str:
-    """Azmoodeh's Fig. 4 claim (samples worse and less varied as n grows), judged on the
-    `by_dimension` summaries of FID (higher is worse) and class entropy (lower is worse).
-
-    "Confirmed" when both worsen at every step of n, "Partly confirmed" when both are worse at
-    the largest n than at the smallest, "Refuted" otherwise.
-    """
-    if trend(fid) == "rises at every step" and trend(entropy) == "falls at every step":
-        return "Confirmed"
-    lo, hi = min(fid), max(fid)
-    if fid[hi][0] > fid[lo][0] and entropy[hi][0] < entropy[lo][0]:
-        return "Partly confirmed"
-    return "Refuted"
-
-
-def relative_spread(summary: dict[int, tuple[float, float]]) -> float:
-    """(largest mean − smallest mean) / smallest mean of a `by_dimension` summary."""
-    means = [m for m, _ in summary.values()]
-    return (max(means) - min(means)) / min(means)

@@ -66,8 +66,16 @@ def worker(config: cache.FitConfig, error_path: str, threads: int) -> None:
         raise SystemExit(1) from None
 
 
-def fit_many(configs, *, backend: str | None = None, workers: int | None = None, threads: int = 1,
-             progress: bool = True, target=worker, device=None) -> list:  # fmt: skip
+def fit_many(
+    configs,
+    *,
+    backend: str | None = None,
+    workers: int | None = None,
+    threads: int = 1,
+    progress: bool = True,
+    target=worker,
+    device=None,
+) -> list:
     """`[(model, history), ...]` in the order of `configs`, training in parallel what is missing.
 
     `backend` None takes `$VAELAB_SWEEP_BACKEND` (default "local"): that is how an unchanged

@@ -73,12 +73,18 @@ def aep(n_values, *, sigma2: float, samples: int, seed: int = 0, eps: float = 0.
     rows = []
     for n in n_values:
         per_unit = (-_log_densities(n, sigma2, samples, gen) / n).numpy()
-        rows.append({
-            "n": n, "entropy": h, "mean": float(per_unit.mean()), "sd": float(per_unit.std()),
-            "q05": float(np.quantile(per_unit, 0.05)), "q95": float(np.quantile(per_unit, 0.95)),
-            "typical_fraction": float((np.abs(per_unit - h) < eps).mean()),
-            "typical_probability": typical_probability(n, eps=eps),
-        })  # fmt: skip
+        rows.append(
+            {
+                "n": n,
+                "entropy": h,
+                "mean": float(per_unit.mean()),
+                "sd": float(per_unit.std()),
+                "q05": float(np.quantile(per_unit, 0.05)),
+                "q95": float(np.quantile(per_unit, 0.95)),
+                "typical_fraction": float((np.abs(per_unit - h) < eps).mean()),
+                "typical_probability": typical_probability(n, eps=eps),
+            }
+        )
     return rows
 
 
@@ -97,12 +103,16 @@ def theorem3(n_values, *, sigma2: float, samples: int, seed: int = 0) -> list[di
     for n in n_values:
         a, b = _log_densities(n, sigma2, samples, gen), _log_densities(n, sigma2, samples, gen)
         diff = log_abs_diff(a, b)
-        rows.append({
-            "n": n, "sigma2": sigma2, "entropy": gaussian_entropy(sigma2),
-            "log_abs_diff_median": float(diff.median()),
-            "log_ratio_sd": float((a - b).std()),
-            "per_unit_sd": float((a / n).std()),
-        })  # fmt: skip
+        rows.append(
+            {
+                "n": n,
+                "sigma2": sigma2,
+                "entropy": gaussian_entropy(sigma2),
+                "log_abs_diff_median": float(diff.median()),
+                "log_ratio_sd": float((a - b).std()),
+                "per_unit_sd": float((a / n).std()),
+            }
+        )
     return rows
 
 

@@ -12,7 +12,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
@@ -20,6 +20,8 @@ from . import elbo
 from .models import device as default_device
 
 PRECISIONS = ("fp32", "bf16")
+# Field metadata of a config field added after entries were cached (see `cache.config_key`).
+ADDED_LATER = {"cache": "added later"}
 
 
 class TrainingDiverged(RuntimeError):
@@ -39,8 +41,9 @@ class TrainConfig:
     probe_every: int = 0  # record probes every this many steps (0: never)
     probe_indices: tuple[int, ...] = ()  # training images whose per-unit stats are probed
     track_indices: tuple[int, ...] = ()  # training images whose (mu, logvar) are recorded
-    precision: str = "fp32"  # "fp32", or "bf16": the forward pass under autocast, weights in fp32
-    heldout: int = 0  # test images whose -ELBO is recorded after each epoch (0: none)
+    # added after entries were cached: at their defaults they stay out of the key (cache.config_key)
+    precision: str = field(default="fp32", metadata=ADDED_LATER)  # "fp32", or "bf16" (autocast)
+    heldout: int = field(default=0, metadata=ADDED_LATER)  # test images scored after each epoch
 
     def __post_init__(self):
         for name in ("epochs", "batch_size"):
@@ -69,71 +72,70 @@ def train(
     x: torch.Tensor,
     config: TrainConfig,
     *,
+    objective: Callable,
+    y: torch.Tensor | None = None,
     seed: int = 0,
     hooks: Mapping[str, Callable[[torch.nn.Module], object]] | None = None,
     hook_every: int = 0,
+    after_epoch: Mapping[str, Callable[[torch.nn.Module], float]] | None = None,
     device: torch.device | None = None,
     desc: str = "train",
-    heldout: torch.Tensor | None = None,
+    fused_adam: bool = True,
 ) -> dict:
-    """Train `model` on `x` (N, ...) with Adam; return the per-epoch history (JSON-ready).
+    """Train `model` on `x` (N, ...) (and labels `y`) with Adam; return the per-epoch history.
 
-    `hooks[name](model)` runs every `hook_every` steps (and before the first step); its values
-    go to `history["hooks"][name]` as `{"step": s, "value": v}`. When `config.heldout` > 0,
-    `heldout` holds that many test images and `history["heldout_loss"]` gets their -ELBO after
-    each epoch (one posterior draw per image, seed 0, outside the training RNG stream). The same
-    seed on the same machine, torch build and thread count gives identical weights and history.
+    `objective(model, batch)` returns a `Step`: the loss to minimise and the per-batch terms to
+    record; `batch` is the slice of `x`, or `(x, y)` slices when `y` is given. Each recorded term
+    becomes a history list of its epoch mean (`elbo.Elbo`: loss, rate, distortion, kl_per_unit).
+    `hooks[name](model)` runs every `hook_every` steps (and before the first step); its values go
+    to `history["hooks"][name]` as `{"step": s, "value": v}`. `after_epoch[name](model)` is
+    appended to `history[name]` after each epoch. `fused_adam=False`: torch's default Adam (the
+    classifier's entries were trained with it). The same seed on the same machine, torch build
+    and thread count gives identical weights and history.
     """
-    heldout = _check_heldout(config, heldout)
     dev = device or default_device()
     torch.manual_seed(seed)
     gen = torch.Generator(device="cpu").manual_seed(seed)
     model.to(dev).train()
     x = x.to(dev)
-    hooks = dict(hooks or {})
-    opt = torch.optim.Adam(model.parameters(), lr=config.lr, fused=True)  # ~7% faster on CPU
+    y = None if y is None else y.to(dev)
+    hooks, after_epoch = dict(hooks or {}), dict(after_epoch or {})
+    opt = torch.optim.Adam(model.parameters(), lr=config.lr, fused=fused_adam or None)
     steps_per_epoch = math.ceil(len(x) / config.batch_size)
-    history = _empty_history(hooks)
-    if heldout is not None:
-        history["heldout_loss"] = []
+    history = {"epoch": [], "epoch_seconds": [], "hooks": {name: [] for name in hooks}}
+    history |= {name: [] for name in after_epoch}
     _run_hooks(hooks, model, 0, history)
     step = 0
     bar = progress_bar(config.epochs * steps_per_epoch, desc)
     for epoch in range(1, config.epochs + 1):
         t0 = time.perf_counter()
-        sums = _EpochSums(model.latent_dim, dev)
+        sums = _EpochSums()
         perm = torch.randperm(len(x), generator=gen).to(dev)
         for start in range(0, len(x), config.batch_size):
-            batch = x[perm[start : start + config.batch_size]]
-            terms = _step(model, opt, batch, config)
+            idx = perm[start : start + config.batch_size]
+            batch = x[idx] if y is None else (x[idx], y[idx])
+            out = _step(model, opt, batch, objective, config.precision)
             step += 1
-            loss = terms.loss.item()
-            if not math.isfinite(loss):
-                bar.close()
-                raise TrainingDiverged(
-                    f"non-finite loss ({loss}) at epoch {epoch}, step {step} "
-                    f"(lr={config.lr}, batch_size={config.batch_size}); nothing was cached"
-                )
-            sums.add(terms)
+            _check_finite(out.minimise.item(), epoch, step, config)
+            sums.add(out.terms, out.size)
             if hook_every and step % hook_every == 0:
                 _run_hooks(hooks, model, step, history)
             bar.update(1)
         _history_append(history, epoch, sums.means(), time.perf_counter() - t0)
-        if heldout is not None:
-            history["heldout_loss"].append(heldout_loss(model, heldout))
+        for name, fn in after_epoch.items():
+            history[name].append(fn(model))
         bar.set_postfix(epoch=epoch, loss=f"{history['loss'][-1]:.2f}")
     bar.close()
     model.eval()
     return history
 
 
-def _check_heldout(config: TrainConfig, heldout: torch.Tensor | None) -> torch.Tensor | None:
-    given = 0 if heldout is None else len(heldout)
-    if given != config.heldout:
-        raise ValueError(
-            f"heldout={config.heldout} asks for {config.heldout} held-out images, got {given}"
+def _check_finite(loss: float, epoch: int, step: int, config: TrainConfig) -> None:
+    if not math.isfinite(loss):
+        raise TrainingDiverged(
+            f"non-finite loss ({loss}) at epoch {epoch}, step {step} "
+            f"(lr={config.lr}, batch_size={config.batch_size}); nothing was cached"
         )
-    return heldout if config.heldout else None
 
 
 def heldout_loss(model, x: torch.Tensor) -> float:
@@ -142,59 +144,48 @@ def heldout_loss(model, x: torch.Tensor) -> float:
     return -elbo.evaluate(model, x, seed=0)["elbo"]
 
 
-def _step(model, opt, batch, config: TrainConfig) -> elbo.ElboTerms:
-    bf16 = config.precision == "bf16"
-    with torch.autocast(batch.device.type, dtype=torch.bfloat16, enabled=bf16):
-        terms = elbo.elbo_terms(
-            model, batch, sample=config.sample_latent, kl_weight=config.kl_weight
-        )
-        loss = terms.loss
-        if config.mu_penalty:
-            loss = loss + config.mu_penalty * 0.5 * terms.mu.pow(2).sum(1).mean()
+def _step(model, opt, batch, objective, precision: str):
+    bf16 = precision == "bf16"
+    dev = (batch[0] if isinstance(batch, tuple) else batch).device
+    with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
+        out = objective(model, batch)
     opt.zero_grad(set_to_none=True)
-    loss.backward()
+    out.minimise.backward()
     opt.step()
-    return terms
+    return out
 
 
 class _EpochSums:
-    """Running sums of the epoch's terms, kept on the device (one sync per epoch)."""
+    """Running sums of the epoch's recorded terms, kept on the device (one sync per epoch).
 
-    def __init__(self, latent_dim: int, dev: torch.device):
-        self.n = 0
-        self.loss = torch.zeros((), device=dev)
-        self.rate = torch.zeros((), device=dev)
-        self.distortion = torch.zeros((), device=dev)
-        self.kl = torch.zeros(latent_dim, device=dev)
+    A scalar term is a batch mean (weighted by the batch size); a term with a batch dimension
+    is summed over it. `means()` divides by the images seen."""
+
+    def __init__(self):
+        self.n, self.sums = 0, {}
 
     @torch.no_grad()
-    def add(self, t: elbo.ElboTerms) -> None:
-        b = len(t.rate)
+    def add(self, terms: Mapping[str, torch.Tensor], b: int) -> None:
         self.n += b
-        self.loss += t.loss.detach() * b
-        self.rate += t.rate.detach().sum()
-        self.distortion += t.distortion.detach().sum()
-        self.kl += t.kl_per_unit.detach().sum(0)
+        for name, t in terms.items():
+            t = t.detach()
+            value = t * b if t.dim() == 0 else t.sum() if t.dim() == 1 else t.sum(0)
+            if name not in self.sums:
+                self.sums[name] = torch.zeros(value.shape, device=value.device)  # fp32
+            self.sums[name] += value
 
     def means(self) -> dict:
         return {
-            "loss": self.loss.item() / self.n,
-            "rate": self.rate.item() / self.n,
-            "distortion": self.distortion.item() / self.n,
-            "kl_per_unit": (self.kl / self.n).tolist(),
+            name: (s / self.n).tolist() if s.dim() else s.item() / self.n
+            for name, s in self.sums.items()
         }
-
-
-def _empty_history(hooks) -> dict:
-    keys = ("epoch", "loss", "rate", "distortion", "kl_per_unit", "epoch_seconds")
-    return {**{k: [] for k in keys}, "hooks": {name: [] for name in hooks}}
 
 
 def _history_append(history: dict, epoch: int, means: dict, seconds: float) -> None:
     """Add one epoch's means to `history`."""
     history["epoch"].append(epoch)
     for key, value in means.items():
-        history[key].append(value)
+        history.setdefault(key, []).append(value)
     history["epoch_seconds"].append(seconds)
 
 

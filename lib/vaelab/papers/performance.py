@@ -26,10 +26,11 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from . import cache, data, elbo, models
-from .train import TrainConfig, progress_bar, train
+from vaelab import cache, data, elbo, models, sweep
+from vaelab.train import TrainConfig, progress_bar, train
 
 METHODS = ("dataloader", "tensor", "bf16")
+HIDDEN = (256, 256)  # Azmoodeh's network, the dense model every timing trains
 CONV_IMAGES = 10_000  # images of a timed epoch of the convolutional model (~10x dearer per image)
 
 
@@ -145,8 +146,15 @@ def _dataloader_epoch(model, loader, opt) -> None:
         opt.step()
 
 
-def epoch_times(latent_dim: int, x: torch.Tensor, *, epochs: int, batch_size: int,
-                methods=METHODS, kind: str = "mlp") -> dict[str, float]:  # fmt: skip
+def epoch_times(
+    latent_dim: int,
+    x: torch.Tensor,
+    *,
+    epochs: int,
+    batch_size: int,
+    methods=METHODS,
+    kind: str = "mlp",
+) -> dict[str, float]:
     """Best seconds per epoch over `x` of each method (on the CPU), epochs alternating.
 
     kind: "mlp" (Azmoodeh's model) or "conv" (Asperti's convolutional VAE)."""
@@ -167,13 +175,21 @@ def epoch_times(latent_dim: int, x: torch.Tensor, *, epochs: int, batch_size: in
             else:
                 precision = "bf16" if m == "bf16" else "fp32"
                 config = TrainConfig(epochs=1, batch_size=batch_size, lr=1e-4, precision=precision)
-                train(nets[m], x, config, seed=epoch, device=torch.device("cpu"))
+                cpu = torch.device("cpu")
+                train(nets[m], x, config, objective=elbo.Elbo(), seed=epoch, device=cpu)
             best[m] = min(best[m], time.perf_counter() - t0)
     return best
 
 
-def precision_effect(latent_dim: int, x: torch.Tensor, x_test: torch.Tensor, *, epochs: int,
-                     batch_size: int, lr: float = 1e-3) -> dict:  # fmt: skip
+def precision_effect(
+    latent_dim: int,
+    x: torch.Tensor,
+    x_test: torch.Tensor,
+    *,
+    epochs: int,
+    batch_size: int,
+    lr: float = 1e-3,
+) -> dict:
     """Train the same model from the same seed in fp32 and in bf16: test ELBO and seconds."""
     out = {}
     for precision in ("fp32", "bf16"):
@@ -181,10 +197,12 @@ def precision_effect(latent_dim: int, x: torch.Tensor, x_test: torch.Tensor, *, 
         model = models.MLPVAE(latent_dim, posterior="isotropic")
         config = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, precision=precision)
         t0 = time.perf_counter()
-        train(model, x, config, seed=0, device=torch.device("cpu"))
+        train(model, x, config, objective=elbo.Elbo(), seed=0, device=torch.device("cpu"))
         seconds = time.perf_counter() - t0
-        out[precision] = {"test_elbo": elbo.evaluate(model, x_test, seed=0)["elbo"],
-                          "seconds": seconds}  # fmt: skip
+        out[precision] = {
+            "test_elbo": elbo.evaluate(model, x_test, seed=0)["elbo"],
+            "seconds": seconds,
+        }
     return out
 
 
@@ -205,12 +223,21 @@ def _private_cache():
 def sweep_seconds(*, latent_dims, epochs: int, train_limit: int, batch_size: int) -> dict:
     """Wall seconds to train one model per latent dimension: one after the other in this process
     with 2 torch threads, and with `sweep.fit_many` in 2 one-thread workers (private caches)."""
-    from . import cache, sweep
 
     def configs(seed):
-        return [cache.mlp_fit_config(n, posterior="isotropic", epochs=epochs, lr=1e-4,
-                                     batch_size=batch_size, train_limit=train_limit, seed=seed)
-                for n in latent_dims]  # fmt: skip
+        return [
+            cache.mlp_config(
+                n,
+                hidden=HIDDEN,
+                posterior="isotropic",
+                epochs=epochs,
+                lr=1e-4,
+                batch_size=batch_size,
+                train_limit=train_limit,
+                seed=seed,
+            )
+            for n in latent_dims
+        ]
 
     threads = torch.get_num_threads()
     out = {}
@@ -235,17 +262,33 @@ def machine() -> dict:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-    return {"cpu": cpu, "cores": os.cpu_count(), "torch": torch.__version__,
-            "threads": torch.get_num_threads()}  # fmt: skip
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+    }
 
 
-def measurements(*, latent_dims, epochs: int, batch_size: int, train_limit: int, test_limit: int,
-                 remeasure: bool = False) -> dict:  # fmt: skip
+def measurements(
+    *,
+    latent_dims,
+    epochs: int,
+    batch_size: int,
+    train_limit: int,
+    test_limit: int,
+    remeasure: bool = False,
+) -> dict:
     """Everything the Performance appendix reports, measured once per `machine()` and sizes and
     kept in the cache (`cache.memo`), so that a re-run reads this machine's timings back;
     `remeasure=True` measures again and replaces them. See `_measure` for what is inside."""
-    sizes = dict(latent_dims=list(latent_dims), epochs=epochs, batch_size=batch_size,
-                 train_limit=train_limit, test_limit=test_limit)  # fmt: skip
+    sizes = dict(
+        latent_dims=list(latent_dims),
+        epochs=epochs,
+        batch_size=batch_size,
+        train_limit=train_limit,
+        test_limit=test_limit,
+    )
     params = {"machine": machine(), **sizes}
     found = cache.memo("perf-measurements", params, lambda: _measure(**sizes), refresh=remeasure)
     for timed in (*found.get("dense", {}).values(), found.get("conv", {})):
@@ -254,8 +297,9 @@ def measurements(*, latent_dims, epochs: int, batch_size: int, train_limit: int,
     return found
 
 
-def _measure(*, latent_dims, epochs: int, batch_size: int, train_limit: int,
-             test_limit: int) -> dict:  # fmt: skip
+def _measure(
+    *, latent_dims, epochs: int, batch_size: int, train_limit: int, test_limit: int
+) -> dict:
     """When and where it was measured; the fp32 matmul throughput on 2048² matrices; per latent
     dimension of the dense model the best epoch of each method, the matmul floor and the FLOPs
     per image; bf16's effect at n = 20; the convolutional workload; the sweep in workers."""
@@ -263,9 +307,13 @@ def _measure(*, latent_dims, epochs: int, batch_size: int, train_limit: int,
     x_test, _ = data.load("fashion-mnist", "test", quiet=True)
     x, x_test = x[: train_limit or None], x_test[: test_limit or None]
     bar = progress_bar(len(latent_dims) + 3, "measuring")
-    out = {"measured": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-           "machine": machine(), "images": len(x), "matmul_gflops": matmul_gflops(),
-           "dense": {}}  # fmt: skip
+    out = {
+        "measured": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(),
+        "images": len(x),
+        "matmul_gflops": matmul_gflops(),
+        "dense": {},
+    }
     for n in latent_dims:
         model = bench_model("mlp", n)
         out["dense"][str(n)] = {
@@ -277,12 +325,15 @@ def _measure(*, latent_dims, epochs: int, batch_size: int, train_limit: int,
     out["precision"] = precision_effect(20, x, x_test, epochs=epochs, batch_size=batch_size)
     bar.update(1)
     x_conv = x[:CONV_IMAGES]
-    out["conv"] = {"images": len(x_conv), "flops_per_image": train_flops_per_image(
-        bench_model("conv", 16)), "epoch_s": epoch_times(
-            16, x_conv, epochs=epochs, batch_size=batch_size, kind="conv")}  # fmt: skip
+    out["conv"] = {
+        "images": len(x_conv),
+        "flops_per_image": train_flops_per_image(bench_model("conv", 16)),
+        "epoch_s": epoch_times(16, x_conv, epochs=epochs, batch_size=batch_size, kind="conv"),
+    }
     bar.update(1)
-    out["sweep_s"] = sweep_seconds(latent_dims=latent_dims, epochs=1, train_limit=train_limit,
-                                   batch_size=batch_size)  # fmt: skip
+    out["sweep_s"] = sweep_seconds(
+        latent_dims=latent_dims, epochs=1, train_limit=train_limit, batch_size=batch_size
+    )
     bar.update(1)
     bar.close()
     return out
@@ -296,10 +347,12 @@ def dense_rows(measured: dict) -> dict[int, dict]:
     rows, images = {}, measured["images"]
     for n, d in measured["dense"].items():
         t = d["epoch_s"]
-        rows[int(n)] = {"speedup": t["dataloader"] / t["tensor"],
-                        "max_speedup": t["dataloader"] / d["floor_s"],
-                        "bf16_speedup": t["tensor"] / t["bf16"],
-                        "images_per_s": images / t["tensor"],
-                        "gflops": d["flops_per_image"] * images / t["tensor"] / 1e9,
-                        "matmul_fraction": d["floor_s"] / t["tensor"]}  # fmt: skip
+        rows[int(n)] = {
+            "speedup": t["dataloader"] / t["tensor"],
+            "max_speedup": t["dataloader"] / d["floor_s"],
+            "bf16_speedup": t["tensor"] / t["bf16"],
+            "images_per_s": images / t["tensor"],
+            "gflops": d["flops_per_image"] * images / t["tensor"] / 1e9,
+            "matmul_fraction": d["floor_s"] / t["tensor"],
+        }
     return rows

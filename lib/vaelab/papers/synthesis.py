@@ -15,11 +15,12 @@ from dataclasses import dataclass
 
 import torch
 
-from vaelab import cache, data, elbo, metrics, quality, sparsity, sweep
+from vaelab import cache, claims, data, elbo, metrics, quality, stats, sweep
 
 DATASETS = ("fashion-mnist", "mnist")
 POSTERIORS = ("isotropic", "diagonal")
 HELDOUT = 1000  # test images of every run's held-out -ELBO curve
+HIDDEN = (256, 256)  # Part I's network (Azmoodeh et al.'s two layers of 256)
 PROBE_DIM = 20  # latent dimension of the convergence runs
 PRECISION = "bf16"  # 1.3-1.5x faster here, ELBO within 0.4 nats of fp32 (appendix Performance)
 
@@ -28,10 +29,19 @@ def fit_config(run, data: str, posterior: str, latent_dim: int, *, seed: int, ep
     """The `FitConfig` of one run; `run` is a resolved `synthesis` profile. `train_limit` applies to
     Fashion-MNIST only (MNIST here is at most the 5,000-image subset)."""
     limit = run.train_limit if data == "fashion-mnist" else 0
-    return cache.mlp_fit_config(latent_dim, posterior=posterior, epochs=epochs,
-                                batch_size=run.batch_size, lr=run.lr, train_limit=limit,
-                                seed=seed, name=data, precision=PRECISION,
-                                heldout=HELDOUT)  # fmt: skip
+    return cache.mlp_config(
+        latent_dim,
+        hidden=HIDDEN,
+        posterior=posterior,
+        epochs=epochs,
+        batch_size=run.batch_size,
+        lr=run.lr,
+        train_limit=limit,
+        seed=seed,
+        name=data,
+        precision=PRECISION,
+        heldout=HELDOUT,
+    )
 
 
 def probe_configs(run) -> dict:
@@ -88,8 +98,9 @@ def instruments(run) -> dict[str, Instrument]:
         reference = quality.features(classifier, x_test)
         real = quality.features(classifier, x_train[pick[: len(x_test)]])
         fid_real = quality.frechet_distance(real, reference)
-        out[name] = Instrument(x_test, classifier, reference, cache.config_key(config),
-                               info["test_accuracy"], fid_real)  # fmt: skip
+        out[name] = Instrument(
+            x_test, classifier, reference, cache.config_key(config), info["test_accuracy"], fid_real
+        )
     return out
 
 
@@ -104,18 +115,28 @@ def evaluate(model, config, history: dict, inst: Instrument, run) -> dict:
     training time and held-out curve, test ELBO, rate and distortion, the IWAE bound, FID and
     class entropy of generated samples, active units by the three definitions, the sorted
     Var_x mu_j and the counts at every `THRESHOLDS` value."""
-    params = {"model": cache.config_key(config), "classifier": inst.key,
-              "test_images": len(inst.x_test), "iwae_samples": run.iwae_samples,
-              "iwae_images": run.iwae_images, "generated": run.generated,
-              "seed": run.seed}  # fmt: skip
+    params = {
+        "model": cache.config_key(config),
+        "classifier": inst.key,
+        "test_images": len(inst.x_test),
+        "iwae_samples": run.iwae_samples,
+        "iwae_images": run.iwae_images,
+        "generated": run.generated,
+        "seed": run.seed,
+    }
     compute = functools.partial(_evaluate, model, config, history, inst, run)
     return cache.memo("synthesis-eval", params, compute)
 
 
 def place(config, values: dict) -> dict:
     """`values` with the run's place in the grid (data, posterior, latent_dim, seed) in front."""
-    return {"data": config.data.name, "posterior": config.model.posterior,
-            "latent_dim": config.model.latent_dim, "seed": config.seed, **values}  # fmt: skip
+    return {
+        "data": config.data.name,
+        "posterior": config.model.posterior,
+        "latent_dim": config.model.latent_dim,
+        "seed": config.seed,
+        **values,
+    }
 
 
 def _evaluate(model, config, history: dict, inst: Instrument, run) -> dict:
@@ -126,31 +147,33 @@ def _evaluate(model, config, history: dict, inst: Instrument, run) -> dict:
     iwae = elbo.iwae_curve(model, x[: run.iwae_images], [k], seed=run.seed)[k]
     fake = quality.generate(model, run.generated, seed=run.seed)
     mu, logvar = metrics.encode_all(model, x)
-    stats = metrics.stats_of(mu, logvar)
+    unit = metrics.stats_of(mu, logvar)
     kl = elbo.kl_per_unit(mu, logvar)  # (N, latent_dim), per image and unit
-    return place(config, {
-        "epochs": config.train.epochs, "train_seconds": history["run"]["train_seconds"],
-        "heldout_loss": history["heldout_loss"], "train_loss": history["loss"][-1],
-        "test_elbo": ev["elbo"], "rate": ev["rate"], "distortion": ev["distortion"],
-        "iwae": iwae,
-        "fid": quality.frechet_distance(quality.features(inst.classifier, fake), inst.reference),
-        "class_entropy": quality.class_entropy(quality.predict(inst.classifier, fake)),
-        "active": metrics.active_counts(mu, logvar),
-        "median_sigma2": logvar.exp().median().item(),
-        "var_mu_sorted": stats.var_mu.sort(descending=True).values.tolist(),
-        "sensitivity": {
-            "var_mu": metrics.threshold_counts(stats.var_mu, THRESHOLDS),
-            "kl": [int(((kl < t).float().mean(0) < 1 - DELTA).sum()) for t in THRESHOLDS],
+    return place(
+        config,
+        {
+            "epochs": config.train.epochs,
+            "train_seconds": history["run"]["train_seconds"],
+            "heldout_loss": history["heldout_loss"],
+            "train_loss": history["loss"][-1],
+            "test_elbo": ev["elbo"],
+            "rate": ev["rate"],
+            "distortion": ev["distortion"],
+            "iwae": iwae,
+            "fid": quality.frechet_distance(
+                quality.features(inst.classifier, fake), inst.reference
+            ),
+            "class_entropy": quality.class_entropy(quality.predict(inst.classifier, fake)),
+            "active": metrics.active_counts(mu, logvar),
+            "median_sigma2": logvar.exp().median().item(),
+            "var_mu_sorted": unit.var_mu.sort(descending=True).values.tolist(),
+            "sensitivity": {
+                "var_mu": metrics.threshold_counts(unit.var_mu, THRESHOLDS),
+                "kl": [int(((kl < t).float().mean(0) < 1 - DELTA).sum()) for t in THRESHOLDS],
+            },
+            "eval_seconds": time.perf_counter() - t0,
         },
-        "eval_seconds": time.perf_counter() - t0,
-    })  # fmt: skip
-
-
-def inactive_mask(model, x: torch.Tensor, threshold: float = 0.01) -> torch.Tensor:
-    """`(latent_dim,)` True where Var_x mu_j <= `threshold` on the images `x`: the units that
-    are not active (Burda et al.: 0.01; Bonheme & Grześ: 0.1)."""
-    mu, _ = metrics.encode_all(model, x)
-    return mu.var(0) <= threshold
+    )
 
 
 def prune(model, inst: Instrument, run, *, threshold: float = 0.01) -> dict:
@@ -158,16 +181,22 @@ def prune(model, inst: Instrument, run, *, threshold: float = 0.01) -> dict:
     Bonheme & Grześ: 0.1), in one model.
 
     ELBO change on the test images and pixel change of decoded samples, with a control that zeroes
-    as many active units (`sparsity.zeroing`), and the FID of `run.generated` samples before and
+    as many active units (`metrics.zeroing`), and the FID of `run.generated` samples before and
     after zeroing, decoded from the same z."""
-    mask = inactive_mask(model, inst.x_test, threshold)
-    effect = sparsity.zeroing(model, inst.x_test, mask, samples=1000, seed=run.seed)
-    full, zeroed = sparsity.zeroed_samples(model, mask, run.generated, seed=run.seed)
-    fid = [quality.frechet_distance(quality.features(inst.classifier, images), inst.reference)
-           for images in (full, zeroed)]  # fmt: skip
+    mask = metrics.inactive_mask(model, inst.x_test, threshold)
+    effect = metrics.zeroing(model, inst.x_test, mask, samples=1000, seed=run.seed)
+    full, zeroed = metrics.zeroed_samples(model, mask, run.generated, seed=run.seed)
+    fid = [
+        quality.frechet_distance(quality.features(inst.classifier, images), inst.reference)
+        for images in (full, zeroed)
+    ]
     keep = ("elbo_change", "max_pixel_diff", "mean_pixel_diff", "control_elbo_change")
-    return {"inactive": int(mask.sum()), **{k: effect[k] for k in keep}, "fid": fid[0],
-            "fid_zeroed": fid[1]}  # fmt: skip
+    return {
+        "inactive": int(mask.sum()),
+        **{k: effect[k] for k in keep},
+        "fid": fid[0],
+        "fid_zeroed": fid[1],
+    }
 
 
 def intrinsic_dim(rows: list[dict], data_name: str, *, definition: str = "bonheme") -> float:
@@ -190,13 +219,17 @@ def _value(row: dict, metric: str) -> float:
 def summary(rows: list[dict], metric: str, data_name: str, posterior: str) -> dict:
     """`{latent_dim: (mean, sd over seeds)}` of `metric` ("fid", "active.burda", ...) for one data
     set and posterior."""
-    picked = [{"latent_dim": r["latent_dim"], "v": _value(r, metric)} for r in rows
-              if r["data"] == data_name and r["posterior"] == posterior]  # fmt: skip
-    return dict(sorted(quality.by_dimension(picked, "v").items()))
+    picked = [
+        {"latent_dim": r["latent_dim"], "v": _value(r, metric)}
+        for r in rows
+        if r["data"] == data_name and r["posterior"] == posterior
+    ]
+    return dict(sorted(stats.by_dimension(picked, "v").items()))
 
 
-def fid_ratio(rows: list[dict], data_name: str, posterior: str, *, large: int = 800,
-              small: int = 20) -> float:  # fmt: skip
+def fid_ratio(
+    rows: list[dict], data_name: str, posterior: str, *, large: int = 800, small: int = 20
+) -> float:
     """Mean FID at n = `large` over that at n = `small`: above 1, the larger space samples worse."""
     fid = summary(rows, "fid", data_name, posterior)
     return fid[large][0] / fid[small][0]
@@ -223,8 +256,11 @@ def measure_epochs(run) -> dict:
     for name in DATASETS:
         curves = {p: fits[name, p][1]["heldout_loss"] for p in POSTERIORS}
         seconds = sum(fits[name, p][1]["run"]["train_seconds"] for p in POSTERIORS)
-        out[name] = {**grid_epochs(curves, tol=run.tolerance, window=run.window),
-                     "curves": curves, "train_seconds": seconds}  # fmt: skip
+        out[name] = {
+            **grid_epochs(curves, tol=run.tolerance, window=run.window),
+            "curves": curves,
+            "train_seconds": seconds,
+        }
     return out
 
 
@@ -234,7 +270,7 @@ def retrain_configs(run, epochs: dict, dims: dict) -> dict:
     return {
         (name, post, max(1, round(dim)), seed): fit_config(
             run, name, post, max(1, round(dim)), seed=seed, epochs=epochs[name]
-        )  # fmt: skip
+        )
         for name, dim in dims.items()
         for post in POSTERIORS
         for seed in run.seeds
@@ -243,9 +279,14 @@ def retrain_configs(run, epochs: dict, dims: dict) -> dict:
 
 def prune_row(model, config, inst: Instrument, run, *, threshold: float = 0.01) -> dict:
     """`prune` of a cached model, computed once per model, sizes and threshold (`cache.memo`)."""
-    params = {"model": cache.config_key(config), "classifier": inst.key,
-              "test_images": len(inst.x_test), "generated": run.generated,
-              "seed": run.seed, "threshold": threshold}  # fmt: skip
+    params = {
+        "model": cache.config_key(config),
+        "classifier": inst.key,
+        "test_images": len(inst.x_test),
+        "generated": run.generated,
+        "seed": run.seed,
+        "threshold": threshold,
+    }
     compute = functools.partial(prune, model, inst, run, threshold=threshold)
     return cache.memo("synthesis-prune", params, compute)
 
@@ -288,7 +329,7 @@ def active_panels(rows: list[dict]) -> dict:
             f"{post}, {label}": summary(rows, f"active.{d}", name, post)
             for post in _names(rows, "posterior", POSTERIORS)
             for d, label in DEFINITIONS.items()
-        }  # fmt: skip
+        }
         for name in _names(rows, "data", DATASETS)
     }
 
@@ -298,7 +339,7 @@ def metric_panels(rows: list[dict], metrics_: dict[str, str]) -> dict:
     return {
         f"{label}, {name}": {
             post: summary(rows, key, name, post) for post in _names(rows, "posterior", POSTERIORS)
-        }  # fmt: skip
+        }
         for key, label in metrics_.items()
         for name in _names(rows, "data", DATASETS)
     }
@@ -311,17 +352,30 @@ def sensitivity_panels(rows: list[dict], latent_dim: int) -> dict:
     for name in _names(rows, "data", DATASETS):
         for crit, title in (("var_mu", "Var_x mu_j > t"), ("kl", "KL > t (Lucas et al.)")):
             out[f"{name}: {title}"] = {
-                post: torch.tensor([r["sensitivity"][crit] for r in rows
-                                    if (r["data"], r["posterior"], r["latent_dim"])
-                                    == (name, post, latent_dim)], dtype=torch.float64)
-                .mean(0).tolist()
+                post: torch.tensor(
+                    [
+                        r["sensitivity"][crit]
+                        for r in rows
+                        if (r["data"], r["posterior"], r["latent_dim"]) == (name, post, latent_dim)
+                    ],
+                    dtype=torch.float64,
+                )
+                .mean(0)
+                .tolist()
                 for post in _names(rows, "posterior", POSTERIORS)
-            }  # fmt: skip
+            }
     return out
 
 
-GLUED = ("test_elbo", "iwae", "fid", "class_entropy", "active.burda", "active.bonheme",
-         "active.lucas")  # fmt: skip
+GLUED = (
+    "test_elbo",
+    "iwae",
+    "fid",
+    "class_entropy",
+    "active.burda",
+    "active.bonheme",
+    "active.lucas",
+)
 
 
 def glue_table(rows: list[dict], dims) -> dict:
@@ -360,8 +414,10 @@ def load_grid(run) -> Grid:
     fits = sweep.fit_many(configs)
     models = [model.cpu() for model, _ in fits]
     histories = [history for _, history in fits]
-    rows = [evaluate(m, c, h, insts[c.data.name], run)
-            for m, c, h in zip(models, configs, histories, strict=True)]  # fmt: skip
+    rows = [
+        evaluate(m, c, h, insts[c.data.name], run)
+        for m, c, h in zip(models, configs, histories, strict=True)
+    ]
     return Grid(measured, epochs, insts, configs, models, histories, rows)
 
 
@@ -384,9 +440,11 @@ def compare(small: list[dict], rows: list[dict], largest: int) -> dict:
 
 def pruned_rows(grid: Grid, run, *, threshold: float = 0.01) -> list[dict]:
     """`prune_row` of every diagonal run of the grid, with its place in the grid."""
-    return [place(c, prune_row(m, c, grid.instruments[c.data.name], run, threshold=threshold))
-            for c, m in zip(grid.configs, grid.models, strict=True)
-            if c.model.posterior == "diagonal"]  # fmt: skip
+    return [
+        place(c, prune_row(m, c, grid.instruments[c.data.name], run, threshold=threshold))
+        for c, m in zip(grid.configs, grid.models, strict=True)
+        if c.model.posterior == "diagonal"
+    ]
 
 
 def retrained_rows(grid: Grid, run) -> tuple[dict, list[dict]]:
@@ -395,6 +453,78 @@ def retrained_rows(grid: Grid, run) -> tuple[dict, list[dict]]:
     dims = {name: intrinsic_dim(grid.rows, name) for name in DATASETS}
     small = retrain_configs(run, grid.epochs, dims)
     fits = sweep.fit_many(list(small.values()))
-    rows = [evaluate(m.cpu(), c, h, grid.instruments[c.data.name], run)
-            for c, (m, h) in zip(small.values(), fits, strict=True)]  # fmt: skip
+    rows = [
+        evaluate(m.cpu(), c, h, grid.instruments[c.data.name], run)
+        for c, (m, h) in zip(small.values(), fits, strict=True)
+    ]
     return dims, rows
+
+
+# --- The claims of Part III (`vaelab.claims`) -------------------------------------------------
+def _posterior_rule() -> claims.Rule:
+    """`posterior_verdict` as a ledger rule (inputs `isotropic`, `diagonal`: FID ratios)."""
+
+    def decide(m):
+        word = posterior_verdict(m["isotropic"], m["diagonal"])
+        said = f"FID ratio 800/20: isotropic {m['isotropic']:.2f}, diagonal {m['diagonal']:.2f}"
+        return claims.Verdict(word, said)
+
+    examples = {
+        claims.CONFIRMED: {"isotropic": 1.5, "diagonal": 1.0},
+        claims.PARTLY: {"isotropic": 1.5, "diagonal": 1.2},
+        claims.REFUTED: {"isotropic": 1.0, "diagonal": 1.5},
+    }
+    text = (
+        "worse = FID ratio > 1.1; confirmed if only the isotropic models get worse; partly "
+        "confirmed if both do, the isotropic more; refuted otherwise"
+    )
+    return claims.Rule(text, ("isotropic", "diagonal"), decide, examples)
+
+
+def _pruned(tag: str):
+    return lambda g, run: {
+        "value": max(abs(g[f"pruned_worst_elbo_{tag}_{d}"]) for d in ("fmnist", "mnist"))
+    }
+
+
+def _q2(suffix: str):
+    return lambda g, run: {
+        "isotropic": g[f"fid_ratio_800_vs_20_isotropic{suffix}"],
+        "diagonal": g[f"fid_ratio_800_vs_20_diagonal{suffix}"],
+    }
+
+
+CLAIMS = (
+    *(
+        claims.Claim(
+            id=f"synthesis.posterior.{short}",
+            paper="synthesis",
+            section="Q2",
+            text=f"On {name}, 'bigger is worse' is a property of the isotropic posterior.",
+            measurement="FID at the largest n over FID at n = 20, by posterior, mean of seeds",
+            rule=_posterior_rule(),
+            chapter="synthesis/01_active_units_vs_dimension",
+            measure=_q2(suffix),
+            word_key=f"q2_{short}",
+        )
+        for short, name, suffix in (("fmnist", "Fashion-MNIST", ""), ("mnist", "MNIST", "_mnist"))
+    ),
+    *(
+        claims.Claim(
+            id=f"synthesis.pruning.{tag}",
+            paper="synthesis",
+            section="Q3",
+            text=f"Units inactive by {who}'s threshold ({t}) can be pruned without changing the "
+            "test ELBO.",
+            measurement="largest |ELBO change| (nats) from zeroing them, both data sets",
+            rule=claims.at_most_rule("largest |ELBO change| in nats", limit=0.1),
+            chapter="synthesis/02_pruning_inactive_units",
+            measure=_pruned(tag),
+            word_key=f"pruned_verdict_{tag}",
+        )
+        for tag, who, t in (
+            ("burda", "Burda et al.", "0.01"),
+            ("bonheme", "Bonheme & Grześ", "0.1"),
+        )
+    ),
+)

@@ -4,6 +4,7 @@ vaelab data status|fetch NAME
 vaelab run CHAPTER [-p NAME VALUE ...] [--profile P] [--output DIR]   (--help: its parameters)
 vaelab book [--profile P] [--jobs N]
 vaelab publish [CHAPTER ...]
+vaelab scoreboard [--check]
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import sys
 import time
 from pathlib import Path
 
-from . import book, data, profiles
+from vaelab import data
+from vaelab.book import profiles, runner, scoreboard
 
 
 def ensure(name: str) -> str:
@@ -59,11 +61,17 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("-h", "--help", action="store_true", help="list the chapter's parameters")
     b = sub.add_parser("book", help="execute every chapter into _build/executed, build the HTML")
     b.add_argument("--profile", choices=profiles.PROFILES, default="quick")
-    b.add_argument("--jobs", type=int, default=1,
-                   help="chapters executed at a time, each with its share of the cores; the "
-                        "appendices run after them, alone (default 1)")  # fmt: skip
+    b.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="chapters executed at a time, each with its share of the cores; the "
+        "appendices run after them, alone (default 1)",
+    )
     p = sub.add_parser("publish", help="re-execute the committed chapters in place at paper")
     p.add_argument("chapters", nargs="*", help="only these chapters (default: every chapter)")
+    s = sub.add_parser("scoreboard", help="write book/scoreboard.md from the committed chapters")
+    s.add_argument("--check", action="store_true", help="only say whether the page is current")
     return parser
 
 
@@ -73,11 +81,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "data":
             return _data(args)
-        root = book.find_root()
+        root = runner.find_root()
         if args.command == "run":
             return _run(root, args)
         if args.command == "book":
             return _book(root, args.profile, args.jobs)
+        if args.command == "scoreboard":
+            return _scoreboard(root, check=args.check)
         return _publish(root, args.chapters)
     except (FileNotFoundError, ValueError, RuntimeError) as e:
         print(f"vaelab: {e}", file=sys.stderr)
@@ -91,7 +101,7 @@ def _run(root: Path, args) -> int:
     if args.help:
         print(chapter_help(root, args.chapter))
         return 0
-    done = book.run_chapter(
+    done = runner.run_chapter(
         root,
         args.chapter,
         pairs=[tuple(p) for p in args.parameter],
@@ -110,13 +120,13 @@ _RUN_USAGE = (
 
 def chapter_help(root: Path, name: str) -> str:
     """The usage line and the parameters of a chapter, with their values at each profile."""
-    chapter = book.find_chapter(name, root)
-    params = book.parameters(root / chapter)
-    section = book.section_of(root / chapter)
+    chapter = runner.find_chapter(name, root)
+    params = runner.parameters(root / chapter)
+    section = runner.section_of(root / chapter)
     lines = [
         _RUN_USAGE.splitlines()[0].replace("CHAPTER", str(chapter.with_suffix(""))),
         "",
-        f"Parameters of {chapter} (section {section!r} of vaelab.profiles):",
+        f"Parameters of {chapter} (section {section!r} of vaelab.book.profiles):",
     ]
     for name_, p in params.items():
         sized = profiles.SIZES.get(section, {})
@@ -131,8 +141,8 @@ def chapter_help(root: Path, name: str) -> str:
 
 def _book(root: Path, profile: str, jobs: int = 1) -> int:
     start = time.perf_counter()
-    done, failed = book.execute_book(root, profile=profile, jobs=jobs)
-    index = book.build_html(root / "_build" / "executed", output=root)
+    done, failed = runner.execute_book(root, profile=profile, jobs=jobs)
+    index = runner.build_html(root / "_build" / "executed", output=root)
     for r in done:
         print(f"vaelab: {r.chapter}: {r.seconds:.1f} s at {r.profile}")
     print(f"vaelab: book built in {time.perf_counter() - start:.0f} s -> {index}")
@@ -145,9 +155,9 @@ def _book(root: Path, profile: str, jobs: int = 1) -> int:
 
 
 def _publish(root: Path, chapters: list[str]) -> int:
-    for r in book.publish(root, only=chapters):
+    for r in runner.publish(root, only=chapters):
         print(f"vaelab: {r.chapter}: {r.seconds:.1f} s at {r.profile}")
-    return 0
+    return _scoreboard(root, check=False)
 
 
 def _data(args) -> int:
@@ -161,3 +171,15 @@ def _data(args) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _scoreboard(root: Path, *, check: bool) -> int:
+    path = root / scoreboard.PAGE
+    text = scoreboard.page(root / "book")
+    if check:
+        current = path.exists() and path.read_text() == text
+        print(f"vaelab: {path} is {'current' if current else 'out of date: vaelab scoreboard'}")
+        return 0 if current else 1
+    path.write_text(text)
+    print(f"vaelab: wrote {path}")
+    return 0

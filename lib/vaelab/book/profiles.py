@@ -53,7 +53,7 @@ PARAMS: dict[str, Param] = {
     "samples": Param(int, "draws per n in a simulation", 10, 1_000_000),
     "seeds": Param(
         list, "seeds of the models trained at each size (one fit per seed)", 0, 2**31 - 1, item=int
-    ),  # fmt: skip
+    ),
     "generated": Param(int, "images generated per model for FID and class entropy", 10, 1_000_000),
     "classifier_epochs": Param(
         int, "epochs of the feature classifier (FID, class entropy)", 1, 1000
@@ -77,8 +77,14 @@ PARAMS: dict[str, Param] = {
 
 def _azmoodeh(*, epochs: int, lr: float, train_limit: int, test_limit: int) -> dict:
     """Sizes of Azmoodeh's sweep: the paper's four dimensions and batch 256 in every profile."""
-    return dict(latent_dims=[2, 20, 200, 800], epochs=epochs, batch_size=256, lr=lr,
-                train_limit=train_limit, test_limit=test_limit)  # fmt: skip
+    return dict(
+        latent_dims=[2, 20, 200, 800],
+        epochs=epochs,
+        batch_size=256,
+        lr=lr,
+        train_limit=train_limit,
+        test_limit=test_limit,
+    )
 
 
 # SIZES[section][profile]: the values a profile gives to each sized parameter of a section.
@@ -110,38 +116,87 @@ SIZES["azmoodeh_typical"] = {
 
 # Part I, Sec. II: rate and distortion of the same models, IWAE gaps, the closed-form PPCA check
 SIZES["azmoodeh_code"] = {
-    "smoke": {**SIZES["azmoodeh"]["smoke"], "iwae_k": [1, 10, 100], "iwae_images": 100,
-              "ppca_dims": [2, 20]},
-    "quick": {**SIZES["azmoodeh"]["quick"], "iwae_k": [1, 10, 100, 1000], "iwae_images": 300,
-              "ppca_dims": [2, 20, 200]},
-    "paper": {**SIZES["azmoodeh"]["paper"], "iwae_k": [1, 10, 100, 1000], "iwae_images": 1000,
-              "ppca_dims": [2, 20, 200]},
-}  # fmt: skip
+    "smoke": {
+        **SIZES["azmoodeh"]["smoke"],
+        "iwae_k": [1, 10, 100],
+        "iwae_images": 100,
+        "ppca_dims": [2, 20],
+    },
+    "quick": {
+        **SIZES["azmoodeh"]["quick"],
+        "iwae_k": [1, 10, 100, 1000],
+        "iwae_images": 300,
+        "ppca_dims": [2, 20, 200],
+    },
+    "paper": {
+        **SIZES["azmoodeh"]["paper"],
+        "iwae_k": [1, 10, 100, 1000],
+        "iwae_images": 1000,
+        "ppca_dims": [2, 20, 200],
+    },
+}
 # Part I, Sec. IV: the sweep over seeds, and the classifier behind FID and class entropy
 SIZES["azmoodeh_sweep"] = {
-    "smoke": {**SIZES["azmoodeh"]["smoke"], "seeds": [0], "generated": 1000,
-              "classifier_epochs": 1},
-    "quick": {**SIZES["azmoodeh"]["quick"], "seeds": [0, 1], "generated": 10_000,
-              "classifier_epochs": 2},
-    "paper": {**SIZES["azmoodeh"]["paper"], "seeds": [0, 1, 2], "generated": 10_000,
-              "classifier_epochs": 5},
-}  # fmt: skip
+    "smoke": {
+        **SIZES["azmoodeh"]["smoke"],
+        "seeds": [0],
+        "generated": 1000,
+        "classifier_epochs": 1,
+    },
+    "quick": {
+        **SIZES["azmoodeh"]["quick"],
+        "seeds": [0, 1],
+        "generated": 10_000,
+        "classifier_epochs": 2,
+    },
+    "paper": {
+        **SIZES["azmoodeh"]["paper"],
+        "seeds": [0, 1, 2],
+        "generated": 10_000,
+        "classifier_epochs": 5,
+    },
+}
 
 # Appendix "Performance": epoch timings, bf16's effect, and a sweep in workers
 SIZES["performance"] = {
-    "smoke": dict(latent_dims=[2, 20], epochs=1, batch_size=256, train_limit=2000,
-                  test_limit=500, remeasure=False),
-    "quick": dict(latent_dims=[2, 20, 200, 800], epochs=2, batch_size=256, train_limit=20_000,
-                  test_limit=2000, remeasure=False),
-    "paper": dict(latent_dims=[2, 20, 200, 800], epochs=3, batch_size=256, train_limit=0,
-                  test_limit=0, remeasure=False),
-}  # fmt: skip
+    "smoke": dict(
+        latent_dims=[2, 20],
+        epochs=1,
+        batch_size=256,
+        train_limit=2000,
+        test_limit=500,
+        remeasure=False,
+    ),
+    "quick": dict(
+        latent_dims=[2, 20, 200, 800],
+        epochs=2,
+        batch_size=256,
+        train_limit=20_000,
+        test_limit=2000,
+        remeasure=False,
+    ),
+    "paper": dict(
+        latent_dims=[2, 20, 200, 800],
+        epochs=3,
+        batch_size=256,
+        train_limit=0,
+        test_limit=0,
+        remeasure=False,
+    ),
+}
 
 
 def _asperti(*, epochs: int, long_epochs: int, seeds: list, generated: int, **extra) -> dict:
     """Sizes of Part II: Adam at 1e-3, batch 128 (Asperti's Fig. 11) in every profile."""
-    return dict(epochs=epochs, long_epochs=long_epochs, batch_size=128, lr=1e-3, seeds=seeds,
-                generated=generated, **extra)  # fmt: skip
+    return dict(
+        epochs=epochs,
+        long_epochs=long_epochs,
+        batch_size=128,
+        lr=1e-3,
+        seeds=seeds,
+        generated=generated,
+        **extra,
+    )
 
 
 # Part II, §IV (dense and convolutional MNIST). The paper gives no epochs: 200 epochs of the 5k
@@ -154,11 +209,11 @@ SIZES["asperti_mnist"] = {
 # Part II, §V: tiles (1 to 3 tiles of 4x4 in 28x28 images)
 SIZES["asperti_tiles"] = {
     "smoke": _asperti(epochs=1, long_epochs=2, seeds=[0], generated=200, tiles_images=1000),
-    "quick": _asperti(epochs=10, long_epochs=20, seeds=[0, 1], generated=2000,
-                      tiles_images=5000),
-    "paper": _asperti(epochs=50, long_epochs=100, seeds=[0, 1, 2], generated=2000,
-                      tiles_images=10_000),
-}  # fmt: skip
+    "quick": _asperti(epochs=10, long_epochs=20, seeds=[0, 1], generated=2000, tiles_images=5000),
+    "paper": _asperti(
+        epochs=50, long_epochs=100, seeds=[0, 1, 2], generated=2000, tiles_images=10_000
+    ),
+}
 # Part II, Figs. 1, 2 and 11: training dynamics (one model per figure, the chapter's seed)
 SIZES["asperti_dynamics"] = {
     p: {k: v for k, v in SIZES["asperti_mnist"][p].items() if k not in ("seeds", "long_epochs")}
@@ -169,34 +224,85 @@ SIZES["asperti_dynamics"] = {
 SIZES["asperti_kl"] = {
     p: {k: v for k, v in SIZES["asperti_mnist"][p].items() if k != "long_epochs"}
     | {"kl_weights": betas}
-    for p, betas in (("smoke", [0.0, 1.0]), ("quick", [0.0, 0.5, 1.0, 2.0]),
-                     ("paper", [0.0, 0.25, 0.5, 1.0, 2.0, 4.0]))
-}  # fmt: skip
+    for p, betas in (
+        ("smoke", [0.0, 1.0]),
+        ("quick", [0.0, 0.5, 1.0, 2.0]),
+        ("paper", [0.0, 0.25, 0.5, 1.0, 2.0, 4.0]),
+    )
+}
 
 
-def _synthesis(*, dims: list, seeds: list, train_limit: int, probe_epochs: list,
-               tolerance: float, window: int, test_limit: int, iwae_images: int, generated: int,
-               classifier_epochs: int) -> dict:  # fmt: skip
+def _synthesis(
+    *,
+    dims: list,
+    seeds: list,
+    train_limit: int,
+    probe_epochs: list,
+    tolerance: float,
+    window: int,
+    test_limit: int,
+    iwae_images: int,
+    generated: int,
+    classifier_epochs: int,
+) -> dict:
     """Sizes of Part III: Part I's MLP and Adam (batch 256) at lr 1e-3, trained in bf16."""
-    return dict(latent_dims=dims, seeds=seeds, batch_size=256, lr=1e-3, train_limit=train_limit,
-                probe_epochs=probe_epochs, tolerance=tolerance, window=window,
-                test_limit=test_limit, iwae_samples=100, iwae_images=iwae_images,
-                generated=generated, classifier_epochs=classifier_epochs)  # fmt: skip
+    return dict(
+        latent_dims=dims,
+        seeds=seeds,
+        batch_size=256,
+        lr=1e-3,
+        train_limit=train_limit,
+        probe_epochs=probe_epochs,
+        tolerance=tolerance,
+        window=window,
+        test_limit=test_limit,
+        iwae_samples=100,
+        iwae_images=iwae_images,
+        generated=generated,
+        classifier_epochs=classifier_epochs,
+    )
 
 
 # Part III: the grid of dimensions x posteriors x seeds on Fashion-MNIST and MNIST. No paper sets
 # its budget: the epochs are measured, from `probe_epochs`-long runs at n = 20 (see synthesis).
 SIZES["synthesis"] = {
-    "smoke": _synthesis(dims=[2, 20], seeds=[0], train_limit=2000, probe_epochs=[2, 3],
-                        tolerance=1.0, window=1, test_limit=500, iwae_images=50, generated=500,
-                        classifier_epochs=1),
-    "quick": _synthesis(dims=[2, 20, 200, 800], seeds=[0, 1], train_limit=10_000,
-                        probe_epochs=[20, 100], tolerance=1.0, window=5, test_limit=2000,
-                        iwae_images=200, generated=2000, classifier_epochs=3),
-    "paper": _synthesis(dims=[2, 5, 10, 20, 50, 100, 200, 400, 800], seeds=[0, 1, 2],
-                        train_limit=0, probe_epochs=[60, 300], tolerance=1.0, window=10,
-                        test_limit=0, iwae_images=500, generated=10_000, classifier_epochs=5),
-}  # fmt: skip
+    "smoke": _synthesis(
+        dims=[2, 20],
+        seeds=[0],
+        train_limit=2000,
+        probe_epochs=[2, 3],
+        tolerance=1.0,
+        window=1,
+        test_limit=500,
+        iwae_images=50,
+        generated=500,
+        classifier_epochs=1,
+    ),
+    "quick": _synthesis(
+        dims=[2, 20, 200, 800],
+        seeds=[0, 1],
+        train_limit=10_000,
+        probe_epochs=[20, 100],
+        tolerance=1.0,
+        window=5,
+        test_limit=2000,
+        iwae_images=200,
+        generated=2000,
+        classifier_epochs=3,
+    ),
+    "paper": _synthesis(
+        dims=[2, 5, 10, 20, 50, 100, 200, 400, 800],
+        seeds=[0, 1, 2],
+        train_limit=0,
+        probe_epochs=[60, 300],
+        tolerance=1.0,
+        window=10,
+        test_limit=0,
+        iwae_images=500,
+        generated=10_000,
+        classifier_epochs=5,
+    ),
+}
 
 _COMMON = ("profile", "seed")  # parameters every chapter has, not sized by a profile
 

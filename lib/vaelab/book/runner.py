@@ -4,7 +4,7 @@
 - `execute_book`: every chapter of `_toc.yml` into `_build/executed/`, then the HTML from there.
 - `publish`: the committed chapters re-executed in place at `paper`, papermill's metadata removed.
 
-The profile reaches the kernel through `VAELAB_PROFILE` (see `vaelab.profiles`), so a published
+The profile reaches the kernel through `VAELAB_PROFILE` (see `vaelab.book.profiles`), so a published
 notebook keeps its literal parameters cell and shows in its output which profile produced it.
 """
 
@@ -56,8 +56,13 @@ class ChapterFailed(RuntimeError):
         )
 
     def __reduce__(self):  # rebuilt from its fields when it comes back from a worker process
-        fields = dict(cell=self.cell, exec_count=self.exec_count, source=self.source,
-                      error=self.error, output=self.output)  # fmt: skip
+        fields = dict(
+            cell=self.cell,
+            exec_count=self.exec_count,
+            source=self.source,
+            error=self.error,
+            output=self.output,
+        )
         return functools.partial(ChapterFailed, self.chapter, **fields), ()
 
 
@@ -149,7 +154,7 @@ def parameters(path: Path) -> dict[str, dict]:
 
 
 def section_of(path: Path) -> str:
-    """The `vaelab.profiles` section a chapter resolves its parameters in (`section="..."`)."""
+    """The `vaelab.book.profiles` section a chapter resolves its parameters in (`section="..."`)."""
     nb = nbformat.read(path, as_version=4)
     found = {
         m
@@ -167,7 +172,7 @@ def section_of(path: Path) -> str:
 
 def parse_overrides(path: Path, pairs: list[tuple[str, str]], known: dict | None = None) -> dict:
     """`-p NAME VALUE` pairs, checked against the chapter's parameters (`known`, else read from
-    `path`) and `vaelab.profiles`."""
+    `path`) and `vaelab.book.profiles`."""
     known = parameters(path) if known is None else known
     out = {}
     for name, text in pairs:
@@ -210,7 +215,7 @@ def execute(
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    from . import cache  # torch: imported only when a chapter runs
+    from vaelab import cache  # torch: imported only when a chapter runs
 
     profiles.check("profile", profile)
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -241,9 +246,15 @@ def execute(
     nbformat.write(strip(nbformat.read(output, as_version=4)), output)
     used = cache.usage(log)
     log.unlink(missing_ok=True)
-    return Executed(chapter=chapter, output=output, profile=profile, seconds=seconds,
-                    trained=used["trained"], loaded=used["loaded"],
-                    train_seconds=used["train_seconds"])  # fmt: skip
+    return Executed(
+        chapter=chapter,
+        output=output,
+        profile=profile,
+        seconds=seconds,
+        trained=used["trained"],
+        loaded=used["loaded"],
+        train_seconds=used["train_seconds"],
+    )
 
 
 def strip(nb):
@@ -384,8 +395,9 @@ def build_html(source: Path, *, output: Path) -> Path:
     return index
 
 
-def publish(root: Path, *, profile: str = "paper", progress: bool = True,
-            only: list[str] | None = None) -> list[Executed]:  # fmt: skip
+def publish(
+    root: Path, *, profile: str = "paper", progress: bool = True, only: list[str] | None = None
+) -> list[Executed]:
     """Re-execute the committed chapters in place (all, or those named in `only`); stops at the
     first failure, leaving the failed chapter as committed. Run times are merged into
     `book/appendix/run_times.json` (before the appendix runs, so that it shows them)."""

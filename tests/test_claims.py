@@ -1,0 +1,137 @@
+"""The ledger: every rule returns each of its words on a case made for it, `refuted` included."""
+
+import dataclasses
+import math
+
+import pytest
+
+from vaelab import claims
+from vaelab.claims import CONFIRMED, PARTLY, REFUTED, UNTESTABLE
+from vaelab.papers import asperti, azmoodeh, synthesis
+
+LEDGER = claims.ledger(azmoodeh.CLAIMS, asperti.CLAIMS, synthesis.CLAIMS)
+
+
+def _count(mean, sd, seeds=3):
+    return {"mean": mean, "sd": sd, "seeds": seeds}
+
+
+def test_count_rule_returns_every_word_on_literal_counts():
+    rule = claims.count_rule(8, near=4)
+    assert rule(_count(9.0, 1.0)).word == CONFIRMED  # 8 within 9 ± 2
+    assert rule(_count(10.7, 1.2)).word == PARTLY  # off by 2.7 > 2.4, <= 4
+    assert rule(_count(16.0, 0.0)).word == REFUTED  # 16 of 16 inactive is not "8 of 16"
+    assert rule(_count(10.3, 0.6)).word == PARTLY  # gap 2.3 > band 1.2
+    assert rule(_count(8.0, 0.0, seeds=2)).word == UNTESTABLE
+    assert "2 seed(s)" in rule(_count(8.0, 0.0, seeds=2)).reason
+
+
+def test_count_rule_against_the_papers_conv_count():
+    rule = claims.count_rule(3, near=4)
+    verdict = rule(_count(10.3, 0.6))
+    assert verdict.word == REFUTED and "off by 7.3" in verdict.reason
+    assert rule(_count(3.0, 0.0)).word == CONFIRMED
+    assert rule(_count(4.5, 0.0)).word == PARTLY  # 1.5 > 2 × 0.5 resolution, <= 4
+
+
+def test_presence_rule_words():
+    rule = claims.presence_rule("inactive units")
+    assert rule(_count(10.7, 1.2)).word == CONFIRMED
+    assert rule(_count(1 / 3, 0.58)).word == PARTLY  # one seed of three
+    assert rule(_count(0.0, 0.0)).word == REFUTED
+    assert rule(_count(12.0, 0.0, seeds=1)).word == UNTESTABLE
+
+
+def test_difference_rule_words():
+    rule = claims.difference_rule("dense - conv")
+    base = {"a_sd": 1.2, "b_sd": 0.6, "seeds": 3}
+    assert rule({**base, "a_mean": 10.7, "b_mean": 4.0}).word == CONFIRMED
+    assert rule({**base, "a_mean": 10.7, "b_mean": 10.3}).word == PARTLY
+    assert rule({**base, "a_mean": 10.0, "b_mean": 10.3}).word == REFUTED
+    assert rule({**base, "seeds": 1, "a_mean": 10.0, "b_mean": 1.0}).word == UNTESTABLE
+
+
+def test_all_some_rule_words_and_seeds():
+    rule = claims.all_some_rule("every seed", "one seed")
+    assert [rule({"every": e, "some": s}).word for e, s in ((1, 1), (0, 1), (0, 0))] == [
+        CONFIRMED,
+        PARTLY,
+        REFUTED,
+    ]
+    seeded = claims.all_some_rule("every seed", "one seed", over_seeds=True)
+    assert seeded({"every": True, "some": True, "seeds": 1}).word == UNTESTABLE
+    assert seeded({"every": False, "some": False, "seeds": 3}).word == REFUTED
+
+
+def test_band_and_at_most_rules():
+    band = claims.band_rule("spread", confirm_below=0.05, partly_below=0.15)
+    words = [band({"value": v}).word for v in (0.01, 0.05, 0.2, math.nan)]
+    assert words == [CONFIRMED, PARTLY, REFUTED, UNTESTABLE]
+    with pytest.raises(ValueError, match="confirm_below < partly_below"):
+        claims.band_rule("spread", confirm_below=0.2, partly_below=0.1)
+    limit = claims.at_most_rule("|ELBO change|", limit=0.1)
+    assert [limit({"value": v}).word for v in (0.1, 0.11)] == [CONFIRMED, REFUTED]
+    assert claims.untestable_rule("no data")({}).word == UNTESTABLE
+
+
+def test_a_rule_names_a_missing_input_and_a_verdict_only_takes_the_four_words():
+    with pytest.raises(ValueError, match="the rule needs sd, seeds"):
+        claims.count_rule(8, near=4)({"mean": 8})
+    with pytest.raises(ValueError, match="a verdict is one of"):
+        claims.Verdict("Confirmed", "capitalised")
+
+
+def test_ids_are_unique():
+    claim = next(iter(LEDGER.values()))
+    with pytest.raises(ValueError, match="two claims share the id"):
+        claims.ledger([claim], [claim])
+
+
+@pytest.mark.parametrize("claim_id", sorted(LEDGER))
+def test_every_claim_returns_each_of_its_words_on_its_example(claim_id):
+    rule = LEDGER[claim_id].rule
+    assert rule.words, "a rule with no example cannot be tested"
+    for word, example in rule.examples.items():
+        assert rule(example).word == word, (claim_id, word, example)
+    quantitative = claim_id.endswith((".count", ".less_sparse", ".sparse"))
+    if quantitative:
+        assert REFUTED in rule.words and UNTESTABLE in rule.words
+
+
+def test_counts_and_their_qualitative_claims_are_separate():
+    for model in asperti.PAPER_INACTIVE:
+        count, sparse = LEDGER[f"asperti.{model}.count"], LEDGER[f"asperti.{model}.sparse"]
+        assert count.rule.text != sparse.rule.text
+        assert count.earlier and "could not be refuted" in count.earlier[0].reason
+
+
+def test_a_claim_judges_glued_values_at_the_sizes_it_ran_with():
+    claim = LEDGER["asperti.dense_mnist.count"]
+    glued = {"inactive_dense_mnist": 10.67, "inactive_dense_mnist_sd": 1.15}
+    assert claim.judge_glued(glued, {"seeds": [0, 1, 2]}).word == PARTLY
+    assert claim.judge_glued(glued, {"seeds": [0]}).word == UNTESTABLE
+    unmeasured = dataclasses.replace(claim, measure=None)
+    with pytest.raises(ValueError, match="measures nothing that a chapter glues"):
+        unmeasured.judge_glued(glued, {"seeds": [0, 1, 2]})
+
+
+def test_chapter_glue_gives_word_reason_and_rule_of_each_claim_of_the_chapter():
+    glued = {
+        "inactive_dense_mnist": 16.0,
+        "inactive_dense_mnist_sd": 0.0,
+        "sum_error": 0.05,
+        "off_error": 0.01,
+        "zeroing_max_pixel_diff": 0.001,
+        "zeroing_mean_pixel_diff": 1e-4,
+        "zeroing_seeds": 3,
+    }
+    out = claims.chapter_glue(
+        asperti.CLAIMS, "sparsity/01_dense_mnist", glued, {"seeds": [0, 1, 2]}
+    )
+    assert out["dense_mnist_verdict"] == REFUTED
+    assert out["asperti_dense_mnist_sparse_verdict"] == CONFIRMED
+    assert out["sum_verdict"] == CONFIRMED and out["fig4_verdict"] == CONFIRMED
+    assert "16.0 ± 0.0 over 3 seeds vs 8" in out["dense_mnist_verdict_reason"]
+    assert out["dense_mnist_verdict_rule"].startswith("paper 8: confirmed if")
+    with pytest.raises(ValueError, match="no claim of the ledger is tested in nowhere"):
+        claims.chapter_glue(asperti.CLAIMS, "nowhere", glued, {})

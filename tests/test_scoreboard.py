@@ -1,0 +1,72 @@
+"""The scoreboard page is generated from the ledger and the chapters' glued values."""
+
+import shutil
+from pathlib import Path
+
+import nbformat
+
+from vaelab.book import cli, scoreboard
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_committed_scoreboard_is_the_one_the_ledger_gives():
+    assert (ROOT / scoreboard.PAGE).read_text() == scoreboard.page(ROOT / "book"), (
+        "book/scoreboard.md is out of date: run `vaelab scoreboard`"
+    )
+
+
+def test_every_claim_appears_once_with_its_chapter():
+    text = scoreboard.page(ROOT / "book")
+    for claim in scoreboard.ledger().values():
+        assert text.count(f"`{claim.id}`:") == 1
+        assert f"{{doc}}`{claim.chapter}`" in text
+        assert (ROOT / "book" / f"{claim.chapter}.ipynb").exists()
+
+
+def _set_glued(path: Path, name: str, value) -> None:
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            record = output.get("metadata", {}).get("scrapbook")
+            if record and record["name"] == name:
+                output["data"][record["mime_prefix"] + "text/plain"] = repr(value)
+    nbformat.write(nb, path)
+
+
+def test_a_changed_measurement_changes_the_word_and_a_disagreement_is_flagged(tmp_path):
+    book = tmp_path / "book"
+    shutil.copytree(ROOT / "book", book)
+    chapter = book / "sparsity" / "01_dense_mnist.ipynb"
+    claim = scoreboard.ledger()["asperti.dense_mnist.count"]
+    _set_glued(chapter, "inactive_dense_mnist", 16.0)
+    _set_glued(chapter, "inactive_dense_mnist_sd", 0.0)
+    _set_glued(chapter, "dense_mnist_verdict", "partly confirmed")
+    row = scoreboard.judge(claim, book, profile="paper")
+    assert row["word"] == "refuted" and row["status"] == "differs"
+    assert "16.0 ± 0.0 over 3 seeds vs 8" in row["reason"]
+    assert "(the chapter, executed before this rule, says: partly confirmed)" in scoreboard.page(
+        book
+    )
+    smoke = scoreboard.judge(claim, book, profile="smoke")  # one seed at smoke
+    assert smoke["word"] == "not testable here"
+
+
+def test_a_claim_whose_chapter_lacks_a_glued_input_is_pending(tmp_path):
+    book = tmp_path / "book"
+    shutil.copytree(ROOT / "book", book)
+    claim = scoreboard.ledger()["asperti.conv_mnist.less_sparse"]
+    row = scoreboard.judge(claim, book, profile="paper")
+    assert row["status"] == "pending" and "inactive_dense_for_conv_sd" in row["reason"]
+
+
+def test_cli_scoreboard_check_says_whether_the_page_is_current(tmp_path, monkeypatch, capsys):
+    shutil.copytree(ROOT / "book", tmp_path / "book")
+    for name in ("_toc.yml", "_config.yml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / scoreboard.PAGE).write_text("stale\n")
+    assert cli.main(["scoreboard", "--check"]) == 1
+    assert "out of date" in capsys.readouterr().out
+    assert cli.main(["scoreboard"]) == 0
+    assert cli.main(["scoreboard", "--check"]) == 0
