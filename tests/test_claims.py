@@ -43,12 +43,27 @@ def test_presence_rule_words():
 
 
 def test_difference_rule_words():
-    rule = claims.difference_rule("dense - conv")
-    base = {"a_sd": 1.2, "b_sd": 0.6, "seeds": 3}
+    rule = claims.difference_rule("dense - conv", paper_gap=5)
+    base = {"a_sd": 1.2, "b_sd": 0.6, "seeds": 3}  # 2 sd of the difference: 2.7
     assert rule({**base, "a_mean": 10.7, "b_mean": 4.0}).word == CONFIRMED
-    assert rule({**base, "a_mean": 10.7, "b_mean": 10.3}).word == PARTLY
+    assert rule({**base, "a_mean": 10.7, "b_mean": 8.2}).word == PARTLY  # 2.5: 5 not ruled out
+    verdict = rule({**base, "a_mean": 10.67, "b_mean": 10.33})  # the published MNIST counts
+    assert verdict.word == REFUTED and "the paper's 5 is ruled out" in verdict.reason
     assert rule({**base, "a_mean": 10.0, "b_mean": 10.3}).word == REFUTED
     assert rule({**base, "seeds": 1, "a_mean": 10.0, "b_mean": 1.0}).word == UNTESTABLE
+
+
+def test_holds_rule_and_a_nan_input_is_not_testable():
+    rule = claims.holds_rule("it converges at both variances")
+    assert [rule({"holds": h}).word for h in (True, False)] == [CONFIRMED, REFUTED]
+    seeded = claims.holds_rule("lower with sampling", over_seeds=True)
+    assert seeded({"holds": True, "seeds": 1}).word == UNTESTABLE
+    count = claims.count_rule(8, near=4)
+    verdict = count({"mean": math.nan, "sd": 0.0, "seeds": 3})
+    assert verdict.word == UNTESTABLE and "mean not measured (NaN)" in verdict.reason
+    assert claims.at_most_rule("x", limit=0.1)({"value": math.nan}).word == UNTESTABLE
+    with pytest.raises(ValueError, match="limit >= 0"):
+        claims.at_most_rule("x", limit=-1)
 
 
 def test_all_some_rule_words_and_seeds():
@@ -67,8 +82,10 @@ def test_band_and_at_most_rules():
     band = claims.band_rule("spread", confirm_below=0.05, partly_below=0.15)
     words = [band({"value": v}).word for v in (0.01, 0.05, 0.2, math.nan)]
     assert words == [CONFIRMED, PARTLY, REFUTED, UNTESTABLE]
-    with pytest.raises(ValueError, match="confirm_below < partly_below"):
+    with pytest.raises(ValueError, match="0 < confirm_below < partly_below"):
         claims.band_rule("spread", confirm_below=0.2, partly_below=0.1)
+    with pytest.raises(ValueError, match="0 < confirm_below"):
+        claims.band_rule("spread", confirm_below=0.0, partly_below=0.1)
     limit = claims.at_most_rule("|ELBO change|", limit=0.1)
     assert [limit({"value": v}).word for v in (0.1, 0.11)] == [CONFIRMED, REFUTED]
     assert claims.untestable_rule("no data")({}).word == UNTESTABLE

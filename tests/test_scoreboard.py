@@ -70,3 +70,19 @@ def test_cli_scoreboard_check_says_whether_the_page_is_current(tmp_path, monkeyp
     assert "out of date" in capsys.readouterr().out
     assert cli.main(["scoreboard"]) == 0
     assert cli.main(["scoreboard", "--check"]) == 0
+
+
+def test_a_book_run_at_another_profile_flags_each_verdict_that_differs_from_the_published(
+    tmp_path,
+):
+    executed = tmp_path / "executed"
+    shutil.copytree(ROOT / "book", executed / "book")
+    chapter = executed / "book" / "sparsity" / "04_tiles.ipynb"
+    _set_glued(chapter, "inactive_conv_tiles", 0.0)
+    path = scoreboard.write_executed(executed, ROOT, profile="quick")
+    text = path.read_text()
+    assert "ran at the `quick` profile" in text
+    # quick has two seeds: the count rules cannot judge, and say so beside the published word
+    assert "**not testable here** (the chapter, executed before this rule, says: partly" in text
+    assert " ⚠ the published book (paper profile) says: refuted" in text
+    assert "verdicts differ from the published book" in text

@@ -61,7 +61,14 @@ class Rule:
         missing = [name for name in self.inputs if name not in measured]
         if missing:
             raise ValueError(f"the rule needs {', '.join(missing)}; got {sorted(measured)}")
+        unmeasured = [n for n in self.inputs if _is_nan(measured[n])]
+        if unmeasured:
+            return Verdict(UNTESTABLE, f"{', '.join(unmeasured)} not measured (NaN)")
         return self.decide(measured)
+
+
+def _is_nan(value) -> bool:
+    return isinstance(value, float) and math.isnan(value)
 
 
 @dataclass(frozen=True)
@@ -154,8 +161,8 @@ def count_rule(paper: float, *, resolution: float = 0.5, near: float) -> Rule:
     examples = {
         CONFIRMED: {"mean": paper + r, "sd": r, "seeds": MIN_SEEDS},
         PARTLY: {"mean": paper + (2 * r + near) / 2, "sd": r / 2, "seeds": MIN_SEEDS},
-        REFUTED: {"mean": paper + near + 1, "sd": 0.0, "seeds": MIN_SEEDS},
-        UNTESTABLE: {"mean": paper, "sd": 0.0, "seeds": 1},
+        REFUTED: {"mean": paper + max(near, 2 * r) + 1, "sd": 0.0, "seeds": MIN_SEEDS},
+        UNTESTABLE: {"mean": float("nan"), "sd": 0.0, "seeds": MIN_SEEDS},
     }
     if near <= 2 * r:
         del examples[PARTLY]  # no gap is both outside the band and within `near`
@@ -189,18 +196,23 @@ def presence_rule(what: str) -> Rule:
         CONFIRMED: {"mean": 3.0, "sd": 1.0, "seeds": MIN_SEEDS},
         PARTLY: {"mean": 1 / 3, "sd": 0.58, "seeds": MIN_SEEDS},
         REFUTED: {"mean": 0.0, "sd": 0.0, "seeds": MIN_SEEDS},
-        UNTESTABLE: {"mean": 5.0, "sd": 0.0, "seeds": 1},
+        UNTESTABLE: {"mean": 5.0, "sd": 0.0, "seeds": 1},  # too few seeds (or a NaN)
     }
     return Rule(text, ("mean", "sd", "seeds"), decide, examples)
 
 
-def difference_rule(what: str) -> Rule:
-    """`a` exceeds `b` (means and sds over the same number of seeds): confirmed when the gap
-    a - b is more than 2 sd of the difference (sqrt(sd_a² + sd_b²)), partly confirmed when it
-    is positive but within that spread, refuted when a <= b; not testable with < 3 seeds."""
+def difference_rule(what: str, *, paper_gap: float) -> Rule:
+    """`a` exceeds `b`, as the paper's `paper_gap` says (means and sds over the same seeds).
+
+    With spread = 2·sqrt(sd_a² + sd_b²): confirmed when a - b > spread (clearly positive);
+    refuted when a - b <= 0, or when the paper's gap exceeds ours by more than the spread (our
+    seeds rule it out); partly confirmed otherwise (positive, but not clearly); not testable
+    with fewer than `MIN_SEEDS` seeds.
+    """
     text = (
-        f"{what}: confirmed if a - b > 2·sqrt(sd_a² + sd_b²) over >= {MIN_SEEDS} seeds; "
-        "partly confirmed if a - b > 0; refuted if a - b <= 0"
+        f"{what}, paper {paper_gap:g}: confirmed if a - b > 2·sqrt(sd_a² + sd_b²) over >= "
+        f"{MIN_SEEDS} seeds; refuted if a - b <= 0 or {paper_gap:g} - (a - b) exceeds that "
+        "spread; partly confirmed otherwise"
     )
 
     def decide(m):
@@ -209,19 +221,21 @@ def difference_rule(what: str) -> Rule:
             return untested
         gap = float(m["a_mean"]) - float(m["b_mean"])
         spread = 2 * math.hypot(float(m["a_sd"]), float(m["b_sd"]))
-        said = f"{what}: {m['a_mean']:.1f} - {m['b_mean']:.1f} = {gap:+.1f}"
+        said = f"{what}: {m['a_mean']:.1f} - {m['b_mean']:.1f} = {gap:+.1f} (2 sd: {spread:.1f})"
         if gap > spread:
-            return Verdict(CONFIRMED, f"{said}, beyond 2 sd ({spread:.1f})")
-        if gap > 0:
-            return Verdict(PARTLY, f"{said}, within 2 sd ({spread:.1f})")
-        return Verdict(REFUTED, f"{said}: not positive")
+            return Verdict(CONFIRMED, f"{said}: clearly positive")
+        if gap <= 0:
+            return Verdict(REFUTED, f"{said}: not positive")
+        if paper_gap - gap > spread:
+            return Verdict(REFUTED, f"{said}: the paper's {paper_gap:g} is ruled out")
+        return Verdict(PARTLY, f"{said}: positive, within the spread")
 
-    seeds = {"seeds": MIN_SEEDS, "a_sd": 0.5, "b_sd": 0.5}
+    sds = {"seeds": MIN_SEEDS, "a_sd": 0.5, "b_sd": 0.5}
     examples = {
-        CONFIRMED: {**seeds, "a_mean": 8.0, "b_mean": 3.0},
-        PARTLY: {**seeds, "a_mean": 8.0, "b_mean": 7.5},
-        REFUTED: {**seeds, "a_mean": 8.0, "b_mean": 8.0},
-        UNTESTABLE: {**seeds, "seeds": 2, "a_mean": 8.0, "b_mean": 3.0},
+        CONFIRMED: {**sds, "a_mean": paper_gap + 3.0, "b_mean": 1.0},
+        PARTLY: {**sds, "a_sd": paper_gap, "b_sd": paper_gap, "a_mean": 1.0, "b_mean": 0.5},
+        REFUTED: {**sds, "a_mean": 8.0, "b_mean": 8.0},
+        UNTESTABLE: {**sds, "seeds": 2, "a_mean": 8.0, "b_mean": 3.0},
     }
     return Rule(text, ("a_mean", "a_sd", "b_mean", "b_sd", "seeds"), decide, examples)
 
@@ -258,8 +272,8 @@ def all_some_rule(every: str, some: str, *, over_seeds: bool = False) -> Rule:
 def band_rule(what: str, *, confirm_below: float, partly_below: float) -> Rule:
     """A non-negative `value` (e.g. a relative spread) judged by two cut-offs: confirmed below
     `confirm_below`, partly confirmed below `partly_below`, refuted from there on."""
-    if not 0 <= confirm_below < partly_below:
-        raise ValueError("band_rule needs 0 <= confirm_below < partly_below")
+    if not 0 < confirm_below < partly_below:
+        raise ValueError("band_rule needs 0 < confirm_below < partly_below")
     text = (
         f"{what}: confirmed if < {confirm_below:g}, partly confirmed if < {partly_below:g}, "
         "refuted otherwise"
@@ -288,6 +302,8 @@ def band_rule(what: str, *, confirm_below: float, partly_below: float) -> Rule:
 def at_most_rule(what: str, *, limit: float) -> Rule:
     """A non-negative `value` that the claim says is negligible: confirmed at most `limit`,
     refuted above it."""
+    if limit < 0:
+        raise ValueError(f"at_most_rule needs limit >= 0, got {limit}")
     text = f"{what}: confirmed if <= {limit:g}, refuted otherwise"
 
     def decide(m):
@@ -296,9 +312,29 @@ def at_most_rule(what: str, *, limit: float) -> Rule:
             return Verdict(CONFIRMED, f"{what} = {value:.3g} <= {limit:g}")
         return Verdict(REFUTED, f"{what} = {value:.3g} > {limit:g}")
 
-    return Rule(
-        text, ("value",), decide, {CONFIRMED: {"value": limit}, REFUTED: {"value": 2 * limit + 1}}
+    examples = {CONFIRMED: {"value": limit}, REFUTED: {"value": 2 * limit + 1}}
+    return Rule(text, ("value",), decide, examples | {UNTESTABLE: {"value": float("nan")}})
+
+
+def holds_rule(what: str, *, over_seeds: bool = False) -> Rule:
+    """One yes/no measurement `holds`: confirmed when it holds, refuted when it does not (for a
+    claim with no middle ground, e.g. "for all sigma"). `over_seeds`: it must hold over at least
+    `MIN_SEEDS` seeds, else not testable here."""
+    text = f"confirmed if {what}; refuted otherwise" + (
+        f"; over >= {MIN_SEEDS} seeds" if over_seeds else ""
     )
+
+    def decide(m):
+        untested = _seeds_missing(m) if over_seeds else None
+        if untested:
+            return untested
+        return Verdict(CONFIRMED, what) if bool(m["holds"]) else Verdict(REFUTED, f"not {what}")
+
+    seeds = {"seeds": MIN_SEEDS} if over_seeds else {}
+    examples = {CONFIRMED: {"holds": True, **seeds}, REFUTED: {"holds": False, **seeds}}
+    if over_seeds:
+        examples[UNTESTABLE] = {"holds": True, "seeds": 1}
+    return Rule(text, ("holds", *seeds), decide, examples)
 
 
 def untestable_rule(reason: str) -> Rule:

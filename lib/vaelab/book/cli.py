@@ -142,6 +142,8 @@ def chapter_help(root: Path, name: str) -> str:
 def _book(root: Path, profile: str, jobs: int = 1) -> int:
     start = time.perf_counter()
     done, failed = runner.execute_book(root, profile=profile, jobs=jobs)
+    if not failed:  # the scoreboard of what ran, each verdict beside the published one
+        scoreboard.write_executed(root / "_build" / "executed", root, profile=profile)
     index = runner.build_html(root / "_build" / "executed", output=root)
     for r in done:
         print(f"vaelab: {r.chapter}: {r.seconds:.1f} s at {r.profile}")

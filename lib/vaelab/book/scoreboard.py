@@ -59,8 +59,9 @@ def judge(claim: claims.Claim, book: Path, *, profile: str) -> dict:
         return row | {"status": "pending", "word": "", "reason": "the rule reads nothing glued"}
     try:
         verdict = claim.judge_glued(glued, run)
-    except KeyError as e:
-        reason = f"the chapter does not glue {e.args[0]!r} yet"
+    except (KeyError, ValueError) as e:
+        missing = e.args[0] if isinstance(e, KeyError) else str(e)
+        reason = f"the chapter does not glue {missing!r} yet"
         return row | {"status": "pending", "word": "", "reason": reason}
     same = str(row["chapter_word"]).lower() in ("", verdict.word)
     return row | {
@@ -84,13 +85,20 @@ def _row(r: dict) -> str:
         )
     else:
         word = f"**{r['word']}**"
+    if r.get("published") is not None and r["published"] != r["word"]:
+        word += f" ⚠ the published book (paper profile) says: {r['published'] or 'pending'}"
     cells = (c.text, c.section, c.paper_value or "—", r["reason"], word, f"{{doc}}`{c.chapter}`")
     return "| " + " | ".join(_cell(x) for x in cells) + " |"
 
 
-def page(book: Path, *, profile: str = "paper") -> str:
-    """The scoreboard's markdown for the chapters under `book` at `profile`."""
+def page(book: Path, *, profile: str = "paper", published: Path | None = None) -> str:
+    """The scoreboard's markdown for the chapters under `book` at `profile`. With `published`
+    (the committed chapters, run at `paper`), each verdict that differs from the published one
+    is flagged beside it."""
     rows = [judge(c, book, profile=profile) for c in ledger().values()]
+    if published is not None:
+        for r in rows:
+            r["published"] = judge(r["claim"], published, profile="paper")["word"]
     counts = {w: sum(r["word"] == w for r in rows) for w in claims.WORDS}
     pending = sum(r["status"] == "pending" for r in rows)
     differs = sum(r["status"] == "differs" for r in rows)
@@ -110,6 +118,15 @@ def page(book: Path, *, profile: str = "paper") -> str:
         f"here. A rule over seeds needs at least {claims.MIN_SEEDS} and compares with their "
         "spread. *Ours* is the rule's own reason, with the numbers it read.",
     ]
+    if published is not None:
+        moved = sum(r["published"] != r["word"] for r in rows)
+        lines += [
+            "",
+            f"**This book ran at the `{profile}` profile, not at the papers' sizes.** {moved} of "
+            f"{len(rows)} verdicts differ from the published book (`paper` profile); each is "
+            "flagged ⚠ with the published word. Smaller budgets (fewer seeds, epochs or images) "
+            "explain them: a rule over seeds answers 'not testable here' below three seeds.",
+        ]
     for paper, title in PAPERS.items():
         lines += ["", f"## {title}", ""]
         lines += [
@@ -125,6 +142,14 @@ def page(book: Path, *, profile: str = "paper") -> str:
             was = f" (it said: {old.word})" if old.word else ""
             lines.append(f"  Earlier rule{was}: {old.text}. Changed because {old.reason}.")
     return "\n".join(lines) + "\n"
+
+
+def write_executed(executed: Path, published: Path, *, profile: str) -> Path:
+    """The scoreboard of a book executed at `profile` under `executed` (`vaelab book`), with
+    every verdict that differs from the `published` chapters flagged."""
+    path = executed / PAGE
+    path.write_text(page(executed / "book", profile=profile, published=published / "book"))
+    return path
 
 
 def write(root: Path, *, profile: str = "paper") -> Path:

@@ -337,6 +337,12 @@ def fig5_rows(model: models.ConvVAE) -> list[dict]:
 # gap of at most a quarter of the 16 units is "of the same size"; the rule was written after the
 # published counts were seen, which the scoreboard says.
 COUNT_NEAR = 4.0
+PAPER_VALUE = {
+    "dense_mnist": "8 of 16 (§IV.A: 'only 8 latent variables out of 16 are in use')",
+    "conv_mnist": "3 of 16 (§IV.B: '3 of the 16 latent variables are zeroed out')",
+    "dense_tiles": "8 of 16: our count of Table II's inactive rows (the text: 'a large number')",
+    "conv_tiles": "4 of 16 (§V.A: '4 latent variables out of 16 result to be inactive')",
+}
 _OLD_COUNT = claims.Revision(
     "confirmed if |mean - paper| <= 2; refuted if mean < 0.5; partly confirmed otherwise",
     "it returned 'partly confirmed' for any mean count >= 0.5 (16 of 16 included): a count "
@@ -363,8 +369,8 @@ def _count_claims(model: str, chapter: str, section: str, keys: tuple[str, str],
             paper="asperti",
             section=section,
             text=f"The {name} VAE has {paper} inactive latent units of 16.",
-            paper_value=f"{paper} of 16",
-            measurement="inactive units (Var_x mu < 0.01 and E sigma^2 > 0.9), mean ± sd",
+            paper_value=PAPER_VALUE[model],
+            measurement="inactive units (Var_x mu < 0.01 and E sigma^2 > 0.5), mean ± sd",
             rule=claims.count_rule(paper, near=COUNT_NEAR),
             chapter=chapter,
             measure=_count(*keys),
@@ -400,6 +406,13 @@ _OLD_LESS = claims.Revision(
     "it compared means of seeds without their spread",
 )
 _ZERO, _SUM = "zeroing_max_pixel_diff", "zeroing_mean_pixel_diff"
+_OLD_FIG2 = claims.Revision(
+    "one claim: confirmed if both the codes' distance to N(0, I) and the FID are lower with "
+    "sampling; partly confirmed if one is",
+    "it bundled two claims, so 'partly' hid that the FID half failed; split into the shape and "
+    "the samples",
+    word="partly confirmed",
+)
 CLAIMS = (
     *_count_claims(
         "dense_mnist",
@@ -436,7 +449,7 @@ CLAIMS = (
         text="With convolutional networks, sparsity is less evident (3 inactive against 8).",
         paper_value="3 vs 8 of 16",
         measurement="inactive units of the dense and the convolutional MNIST VAE, mean ± sd",
-        rule=claims.difference_rule("dense minus convolutional inactive units"),
+        rule=claims.difference_rule("dense minus convolutional inactive units", paper_gap=5),
         chapter="sparsity/02_convolutional",
         measure=_less_sparse(
             "inactive_dense_for_conv",
@@ -451,10 +464,10 @@ CLAIMS = (
         id="asperti.tiles.less_sparse",
         paper="asperti",
         section="§V.A",
-        text="On tiles too the convolutional VAE is less sparse than the dense one (4 vs 8).",
-        paper_value="4 vs 8 of 16",
+        text="On tiles too the convolutional VAE is less sparse than the dense one.",
+        paper_value="4 vs 8 of 16 (8: our count of Table II; the paper does not compare them)",
         measurement="inactive units of the dense and the convolutional tiles VAE, mean ± sd",
-        rule=claims.difference_rule("dense minus convolutional inactive units"),
+        rule=claims.difference_rule("dense minus convolutional inactive units", paper_gap=4),
         chapter="sparsity/04_tiles",
         measure=_less_sparse(
             "inactive_dense_tiles", "inactive_conv_tiles", "conv_tiles_sd", "dense_tiles_sd"
@@ -493,18 +506,27 @@ CLAIMS = (
         id="asperti.table1.sum",
         paper="asperti",
         section="§IV.A, Table I",
-        text="For every unit, Var_x mu + E sigma^2 is close to 1.",
-        paper_value="the sum of Table I's columns: 0.96 to 1.02",
+        text="For every unit, Var_x mu + E sigma^2 is close to 1 (what Table I's columns suggest).",
+        paper_value="0.96 to 1.03: the sums of Table I's columns (the paper does not state it)",
         measurement="max over units and seeds of |Var_x mu + E sigma^2 - 1|",
-        rule=claims.all_some_rule("< 0.1 for every unit", "< 0.1 for the inactive units"),
+        rule=claims.holds_rule("|Var_x mu + E sigma^2 - 1| < 0.1 for every unit"),
         chapter="sparsity/01_dense_mnist",
-        measure=lambda g, run: {"every": g["sum_error"] < 0.1, "some": g["off_error"] < 0.1},
+        measure=lambda g, run: {"holds": g["sum_error"] < 0.1},
+        earlier=(
+            claims.Revision(
+                "confirmed if < 0.1 for every unit; partly confirmed if < 0.1 for the inactive "
+                "units; refuted otherwise",
+                "an inactive unit has Var mu ~ 0 and sigma^2 ~ 1 by definition, so 'partly' held "
+                "by construction and 'refuted' could not happen",
+                word="partly confirmed",
+            ),
+        ),
         word_key="sum_verdict",
     ),
     claims.Claim(
         id="asperti.fig1.variance",
         paper="asperti",
-        section="§III, Fig. 1",
+        section="§III, §IV, Fig. 1",
         text="Early in training the posterior variances collapse towards 0.",
         paper_value="figure",
         measurement="mean sigma^2 of ten tracked digits at the first and the last tracked step",
@@ -520,40 +542,50 @@ CLAIMS = (
         word_key="fig1_verdict",
     ),
     claims.Claim(
-        id="asperti.fig2.sampling",
+        id="asperti.fig2.shape",
         paper="asperti",
-        section="§III, Fig. 2",
-        text="Sampling at training time gives a more regular latent shape and drastically "
-        "better samples than decoding the mean.",
+        section="§IV, Fig. 2",
+        text="Sampling at training time gives the encodings a much more spherical shape than "
+        "decoding the mean (with the quadratic penalty kept).",
         paper_value="figure",
-        measurement="FID of samples and Fréchet distance of the codes to N(0, I), with and "
-        "without sampling",
-        rule=claims.all_some_rule(
-            "both are lower with sampling", "one of them is", over_seeds=True
-        ),
+        measurement="Fréchet distance of a Gaussian fit of the codes to N(0, I), with and without "
+        "sampling",
+        rule=claims.holds_rule("it is lower with sampling", over_seeds=True),
         chapter="sparsity/03_training_dynamics",
         measure=lambda g, run: {
-            "every": g["fid_sampling"] < g["fid_no_sampling"]
-            and g["prior_fd_sampling"] < g["prior_fd_no_sampling"],
-            "some": g["fid_sampling"] < g["fid_no_sampling"]
-            or g["prior_fd_sampling"] < g["prior_fd_no_sampling"],
-            "seeds": 1,
+            "holds": g["prior_fd_sampling"] < g["prior_fd_no_sampling"],
+            "seeds": 1,  # one model of each
         },
+        earlier=(_OLD_FIG2,),
         word_key="fig2_verdict",
+    ),
+    claims.Claim(
+        id="asperti.fig2.samples",
+        paper="asperti",
+        section="§IV, Fig. 2",
+        text="Sampling at training time gives a drastic improvement in the quality of "
+        "generated samples.",
+        paper_value="figure",
+        measurement="FID of generated samples (MNIST classifier features), with and without "
+        "sampling",
+        rule=claims.holds_rule("it is lower with sampling", over_seeds=True),
+        chapter="sparsity/03_training_dynamics",
+        measure=lambda g, run: {"holds": g["fid_sampling"] < g["fid_no_sampling"], "seeds": 1},
+        earlier=(_OLD_FIG2,),
     ),
     claims.Claim(
         id="asperti.fig11.give_up",
         paper="asperti",
-        section="§VII, Fig. 11",
+        section="§VI, Fig. 11",
         text="Units that end inactive first fight for a small variance, then give up.",
         paper_value="figure",
         measurement="inactive units whose mean sigma^2 fell below 0.5 before rising to ~1",
         rule=claims.all_some_rule("every inactive unit did", "some did", over_seeds=True),
         chapter="sparsity/03_training_dynamics",
         measure=lambda g, run: {
-            "every": g["fig11_inactive"] > 0 and g["fig11_fought"] == g["fig11_inactive"],
+            "every": g["fig11_fought"] == g["fig11_inactive"],
             "some": g["fig11_fought"] > 0,
-            "seeds": 1,
+            "seeds": 1 if g["fig11_inactive"] else 0,  # one model; none without inactive units
         },
         word_key="fig11_verdict",
     ),
@@ -583,18 +615,26 @@ CLAIMS = (
         measurement="inactive units (and units the decoder does not use) with beta = 0 and "
         "with the mu penalty only",
         rule=claims.all_some_rule(
-            "no inactive unit in either and under one unused unit without KL",
-            "no inactive unit in either",
+            "the decoder uses every unit (under one unused) in both variants",
+            "it does in one of them",
             over_seeds=True,
         ),
         chapter="sparsity/05_kl_and_sparsity",
         measure=lambda g, run: {
-            "every": g["inactive_no_kl"] == 0
-            and g["inactive_mu_only"] == 0
-            and g["unused_no_kl"] < 1,
-            "some": g["inactive_no_kl"] == 0 and g["inactive_mu_only"] == 0,
+            "every": g["unused_no_kl"] < 1 and g["unused_mu_only"] < 1,
+            "some": g["unused_no_kl"] < 1 or g["unused_mu_only"] < 1,
             "seeds": g["kl_seeds"],
         },
+        earlier=(
+            claims.Revision(
+                "confirmed if no inactive unit in either variant and under one unused unit "
+                "without KL; partly confirmed if no inactive unit in either; refuted otherwise",
+                "without the KL term nothing pulls sigma^2 to 1, so Asperti's criterion cannot "
+                "fire and 'no inactive unit' held by construction; units the decoder does not "
+                "use are what the claim is about",
+                word="confirmed",
+            ),
+        ),
         word_key="kl_verdict",
     ),
 )

@@ -483,7 +483,7 @@ def _posterior_rule() -> claims.Rule:
 
 def _pruned(tag: str):
     return lambda g, run: {
-        "value": max(abs(g[f"pruned_worst_elbo_{tag}_{d}"]) for d in ("fmnist", "mnist"))
+        "value": stats.nanmax(abs(g[f"pruned_worst_elbo_{tag}_{d}"]) for d in ("fmnist", "mnist"))
     }
 
 
