@@ -27,6 +27,9 @@ CONFIRMED, PARTLY, REFUTED, UNTESTABLE = (
 )
 WORDS = (CONFIRMED, PARTLY, REFUTED, UNTESTABLE)
 MIN_SEEDS = 3  # a rule over seeds compares with their spread: at least three of them
+# The ledger was written for a book already published: its first rules were registered after
+# those results had been seen. A rule written before its measurement says so in `registered`.
+REGISTERED = "2026-11-30, after the published results were seen"
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,7 @@ class Claim:
     measure: Callable[[Mapping, Mapping], Mapping] | None = None
     earlier: tuple[Revision, ...] = ()  # earlier forms of the rule, with the reason
     word_key: str = ""  # the glue key under which the chapter glues its own verdict word
+    registered: str = REGISTERED  # when the rule was written, and whether results were seen
 
     def judge(self, measured: Mapping[str, float]) -> Verdict:
         """The rule's verdict on `measured` (a mapping from the rule's input names)."""

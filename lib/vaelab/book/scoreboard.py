@@ -137,7 +137,7 @@ def page(book: Path, *, profile: str = "paper", published: Path | None = None) -
     lines += ["", "## The rules", ""]
     for r in rows:
         c = r["claim"]
-        lines.append(f"- `{c.id}`: {c.rule.text}.")
+        lines.append(f"- `{c.id}`: {c.rule.text}. Registered {c.registered}.")
         for old in c.earlier:
             was = f" (it said: {old.word})" if old.word else ""
             lines.append(f"  Earlier rule{was}: {old.text}. Changed because {old.reason}.")

@@ -92,6 +92,17 @@ def _fig4(g, run) -> dict:
 
 CLAIMS = (
     claims.Claim(
+        id="azmoodeh.eq3",
+        paper="azmoodeh",
+        section="§II, eq. (3)",
+        text="Eq. (3), as printed, gives log p(x) of the model.",
+        paper_value="stated, no measurement",
+        measurement="eq. (3) as printed against log p(x) of PPCA models in closed form (nats)",
+        rule=claims.at_most_rule("its smallest error over the PPCA models, nats", limit=1e-3),
+        chapter="bigger_is_not_better/01_source_code",
+        measure=lambda g, run: {"value": g["eq3_error_nats"]},
+    ),
+    claims.Claim(
         id="azmoodeh.fig4.samples",
         paper="azmoodeh",
         section="§IV, Fig. 4",
