@@ -141,6 +141,9 @@ def test_chapter_glue_gives_word_reason_and_rule_of_each_claim_of_the_chapter():
         "zeroing_max_pixel_diff": 0.001,
         "zeroing_mean_pixel_diff": 1e-4,
         "zeroing_seeds": 3,
+        "zeroing_elbo_change": 0.04,
+        "control_elbo_change": -197.0,
+        "long_drift": 0,
     }
     out = claims.chapter_glue(
         asperti.CLAIMS, "sparsity/01_dense_mnist", glued, {"seeds": [0, 1, 2]}
@@ -148,6 +151,8 @@ def test_chapter_glue_gives_word_reason_and_rule_of_each_claim_of_the_chapter():
     assert out["dense_mnist_verdict"] == REFUTED
     assert out["asperti_dense_mnist_sparse_verdict"] == CONFIRMED
     assert out["sum_verdict"] == CONFIRMED and out["fig4_verdict"] == CONFIRMED
+    assert out["asperti_ignored_verdict"] == CONFIRMED
+    assert out["asperti_stable_verdict"] == CONFIRMED  # sd 0 and no drift
     assert "16.0 ± 0.0 over 3 seeds vs 8" in out["dense_mnist_verdict_reason"]
     assert out["dense_mnist_verdict_rule"].startswith("paper 8: confirmed if")
     with pytest.raises(ValueError, match="no claim of the ledger is tested in nowhere"):
