@@ -332,7 +332,7 @@ def holds_rule(what: str, *, over_seeds: bool = False) -> Rule:
         untested = _seeds_missing(m) if over_seeds else None
         if untested:
             return untested
-        return Verdict(CONFIRMED, what) if bool(m["holds"]) else Verdict(REFUTED, f"not {what}")
+        return Verdict(CONFIRMED, f"{what}: yes") if m["holds"] else Verdict(REFUTED, f"{what}: no")
 
     seeds = {"seeds": MIN_SEEDS} if over_seeds else {}
     examples = {CONFIRMED: {"holds": True, **seeds}, REFUTED: {"holds": False, **seeds}}

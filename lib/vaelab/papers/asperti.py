@@ -510,7 +510,7 @@ CLAIMS = (
         paper_value="'completely ignored by the generator'",
         measurement="largest |ELBO change| over seeds when the inactive units are zeroed, against "
         "zeroing as many active units (the control, seed 0)",
-        rule=claims.holds_rule("it is under 1% of the control's", over_seeds=True),
+        rule=claims.holds_rule("the ELBO change is under 1% of the control's", over_seeds=True),
         chapter="sparsity/01_dense_mnist",
         measure=lambda g, run: {
             "holds": g["zeroing_elbo_change"] < 0.01 * abs(g["control_elbo_change"]),
@@ -583,7 +583,7 @@ CLAIMS = (
         paper_value="figure",
         measurement="Fréchet distance of a Gaussian fit of the codes to N(0, I), with and without "
         "sampling",
-        rule=claims.holds_rule("it is lower with sampling", over_seeds=True),
+        rule=claims.holds_rule("the distance is lower with sampling", over_seeds=True),
         chapter="sparsity/03_training_dynamics",
         measure=lambda g, run: {
             "holds": g["prior_fd_sampling"] < g["prior_fd_no_sampling"],
@@ -601,7 +601,7 @@ CLAIMS = (
         paper_value="figure",
         measurement="FID of generated samples (MNIST classifier features), with and without "
         "sampling",
-        rule=claims.holds_rule("it is lower with sampling", over_seeds=True),
+        rule=claims.holds_rule("the FID is lower with sampling", over_seeds=True),
         chapter="sparsity/03_training_dynamics",
         measure=lambda g, run: {"holds": g["fid_sampling"] < g["fid_no_sampling"], "seeds": 1},
         earlier=(_OLD_FIG2,),

@@ -146,7 +146,9 @@ CLAIMS = (
         paper_value="for all mu, sigma (proof, no simulation)",
         measurement="median log|f_n(Z1) - f_n(Z2)| of simulated pairs as n grows, at sigma^2 = 1 "
         "(h > 0) and sigma^2 = 0.01 (h < 0): it converges if it falls by more than 10 nats",
-        rule=claims.holds_rule("it converges at both variances (the theorem is for all sigma)"),
+        rule=claims.holds_rule(
+            "the difference converges at both variances (the theorem is for all sigma)"
+        ),
         chapter="bigger_is_not_better/02_typical_sets",
         measure=lambda g, run: {
             "holds": g["theorem3_converges_pos"] and g["theorem3_converges_neg"]
