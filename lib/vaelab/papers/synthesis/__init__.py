@@ -5,6 +5,8 @@ N(mu, sigma^2 I), Asperti's diagonal N(mu, diag sigma^2)), the latent dimensions
 with Part I's MLP VAE and Adam. No paper sets this budget, so the number of epochs is measured:
 one run per data set and posterior at n = 20 records its held-out -ELBO after every epoch, and the
 grid trains for as long as the slower posterior needs to converge (`grid_epochs`).
+The results as rows (summaries, panels, tables) are in `synthesis.rows`, the claims of Part III
+in `synthesis.claims`.
 """
 
 from __future__ import annotations
@@ -15,13 +17,38 @@ from dataclasses import dataclass
 
 import torch
 
-from vaelab import cache, claims, data, elbo, metrics, quality, stats, sweep
+from vaelab import cache, data, elbo, metrics, quality, sweep
+from vaelab.papers.synthesis.claims import CLAIMS  # noqa: F401 (re-exported)
+from vaelab.papers.synthesis.rows import (  # noqa: F401 (re-exported: the chapters use them)
+    COMPARED,
+    DATASETS,
+    DEFINITIONS,
+    DELTA,
+    GLUED,
+    POSTERIORS,
+    THRESHOLDS,
+    active_panels,
+    compare,
+    fid_ratio,
+    glue_table,
+    intrinsic_dim,
+    metric_panels,
+    posterior_verdict,
+    saturation,
+    sensitivity_panels,
+    summary,
+    with_last_gain,
+)
 
-DATASETS = ("fashion-mnist", "mnist")
-POSTERIORS = ("isotropic", "diagonal")
 HELDOUT = 1000  # test images of every run's held-out -ELBO curve
+
+
 HIDDEN = (256, 256)  # Part I's network (Azmoodeh et al.'s two layers of 256)
+
+
 PROBE_DIM = 20  # latent dimension of the convergence runs
+
+
 PRECISION = "bf16"  # 1.3-1.5x faster here, ELBO within 0.4 nats of fp32 (appendix Performance)
 
 
@@ -102,12 +129,6 @@ def instruments(run) -> dict[str, Instrument]:
             x_test, classifier, reference, cache.config_key(config), info["test_accuracy"], fid_real
         )
     return out
-
-
-# thresholds of the sensitivity figure: on Var_x mu_j (Burda 0.01, Bonheme & Grześ 0.1) and on
-# the per-image KL of Lucas et al.'s collapse (eps = 0.01); delta stays at Lucas' 0.01
-THRESHOLDS = tuple(10.0 ** (k / 4) for k in range(-20, 5))  # 1e-5 ... 10
-DELTA = 0.01
 
 
 def evaluate(model, config, history: dict, inst: Instrument, run) -> dict:
@@ -199,53 +220,6 @@ def prune(model, inst: Instrument, run, *, threshold: float = 0.01) -> dict:
     }
 
 
-def intrinsic_dim(rows: list[dict], data_name: str, *, definition: str = "bonheme") -> float:
-    """Active units of the largest diagonal model of `data_name`, mean over seeds, by one of the
-    `DEFINITIONS` (default: Bonheme & Grześ, the one proposed to find a VAE's dimensionality)."""
-    diag = [r for r in rows if r["data"] == data_name and r["posterior"] == "diagonal"]
-    if not diag:
-        raise ValueError(f"no diagonal runs of {data_name} among the rows")
-    largest = max(r["latent_dim"] for r in diag)
-    counts = [r["active"][definition] for r in diag if r["latent_dim"] == largest]
-    return sum(counts) / len(counts)
-
-
-def _value(row: dict, metric: str) -> float:
-    for part in metric.split("."):  # "fid", or "active.burda"
-        row = row[part]
-    return float(row)
-
-
-def summary(rows: list[dict], metric: str, data_name: str, posterior: str) -> dict:
-    """`{latent_dim: (mean, sd over seeds)}` of `metric` ("fid", "active.burda", ...) for one data
-    set and posterior."""
-    picked = [
-        {"latent_dim": r["latent_dim"], "v": _value(r, metric)}
-        for r in rows
-        if r["data"] == data_name and r["posterior"] == posterior
-    ]
-    return dict(sorted(stats.by_dimension(picked, "v").items()))
-
-
-def fid_ratio(
-    rows: list[dict], data_name: str, posterior: str, *, large: int = 800, small: int = 20
-) -> float:
-    """Mean FID at n = `large` over that at n = `small`: above 1, the larger space samples worse."""
-    fid = summary(rows, "fid", data_name, posterior)
-    return fid[large][0] / fid[small][0]
-
-
-def saturation(active: dict, *, slack: float = 0.1) -> dict:
-    """Does an active-unit count `{n: (mean, sd)}` stop growing with n? It saturates when the count
-    at the largest n is within `slack` (10%, at least one unit) of the count at the next n and
-    below half of the next n, so that units were free to be used and were not."""
-    ns = sorted(active)
-    largest, previous = ns[-1], ns[-2]
-    count, before = active[largest][0], active[previous][0]
-    saturates = abs(count - before) <= max(1.0, slack * before) and count < previous / 2
-    return {"largest": largest, "count": count, "previous": before, "saturates": saturates}
-
-
 def measure_epochs(run) -> dict:
     """Train (or load) the convergence runs and choose the grid's epochs for each data set:
     `{data: {"epochs", "converged", "curves": {posterior: held-out -ELBO per epoch},
@@ -291,106 +265,6 @@ def prune_row(model, config, inst: Instrument, run, *, threshold: float = 0.01) 
     return cache.memo("synthesis-prune", params, compute)
 
 
-def with_last_gain(rows: list[dict], window: int) -> list[dict]:
-    """The rows with "last_gain": how much each run's held-out -ELBO fell over its last `window`
-    epochs (all its epochs when it is shorter), in nats; near 0 when the run had converged."""
-    out = []
-    for r in rows:
-        curve = r["heldout_loss"]
-        w = min(window, len(curve) - 1)
-        out.append({**r, "last_gain": curve[-w - 1] - min(curve[-w:])})
-    return out
-
-
-def posterior_verdict(ratio_isotropic: float, ratio_diagonal: float, *, margin: float = 0.1) -> str:
-    """Is "bigger is worse" (FID at n = 800 over n = 20 above 1 + `margin`) a property of the
-    isotropic posterior? Confirmed: only the isotropic models get worse; partly: both get worse,
-    the isotropic ones more; refuted otherwise."""
-    worse_iso, worse_diag = ratio_isotropic > 1 + margin, ratio_diagonal > 1 + margin
-    if worse_iso and not worse_diag:
-        return "confirmed"
-    if worse_iso and ratio_isotropic > ratio_diagonal:
-        return "partly confirmed"
-    return "refuted"
-
-
-DEFINITIONS = {"burda": "Burda et al.", "bonheme": "Bonheme & Grześ", "lucas": "Lucas et al."}
-
-
-def _names(rows: list[dict], field: str, order: tuple) -> list[str]:
-    present = {r[field] for r in rows}
-    return [v for v in order if v in present]
-
-
-def active_panels(rows: list[dict]) -> dict:
-    """`{data: {"posterior, definition": {n: (mean, sd)}}}` of the active-unit counts."""
-    return {
-        name: {
-            f"{post}, {label}": summary(rows, f"active.{d}", name, post)
-            for post in _names(rows, "posterior", POSTERIORS)
-            for d, label in DEFINITIONS.items()
-        }
-        for name in _names(rows, "data", DATASETS)
-    }
-
-
-def metric_panels(rows: list[dict], metrics_: dict[str, str]) -> dict:
-    """`{"label, data": {posterior: {n: (mean, sd)}}}` for each `metrics_` item (key: label)."""
-    return {
-        f"{label}, {name}": {
-            post: summary(rows, key, name, post) for post in _names(rows, "posterior", POSTERIORS)
-        }
-        for key, label in metrics_.items()
-        for name in _names(rows, "data", DATASETS)
-    }
-
-
-def sensitivity_panels(rows: list[dict], latent_dim: int) -> dict:
-    """Active-unit counts at every `THRESHOLDS` value, mean over seeds, of the n = `latent_dim`
-    runs: `{"data: criterion": {posterior: [count per threshold]}}`."""
-    out = {}
-    for name in _names(rows, "data", DATASETS):
-        for crit, title in (("var_mu", "Var_x mu_j > t"), ("kl", "KL > t (Lucas et al.)")):
-            out[f"{name}: {title}"] = {
-                post: torch.tensor(
-                    [
-                        r["sensitivity"][crit]
-                        for r in rows
-                        if (r["data"], r["posterior"], r["latent_dim"]) == (name, post, latent_dim)
-                    ],
-                    dtype=torch.float64,
-                )
-                .mean(0)
-                .tolist()
-                for post in _names(rows, "posterior", POSTERIORS)
-            }
-    return out
-
-
-GLUED = (
-    "test_elbo",
-    "iwae",
-    "fid",
-    "class_entropy",
-    "active.burda",
-    "active.bonheme",
-    "active.lucas",
-)
-
-
-def glue_table(rows: list[dict], dims) -> dict:
-    """`{(data, posterior, n): {metric: mean over seeds}}` of the `GLUED` metrics at the `dims`
-    that the rows hold ("active.burda" becomes "active_burda"), for the text of a chapter."""
-    out = {}
-    for name in _names(rows, "data", DATASETS):
-        for post in _names(rows, "posterior", POSTERIORS):
-            sums = {m: summary(rows, m, name, post) for m in GLUED}
-            for n in dims:
-                if n in sums["fid"]:
-                    out[name, post, n] = {m.replace(".", "_"): s[n][0] for m, s in sums.items()}
-    return out
-
-
 @dataclass
 class Grid:
     """Everything the Part III chapters read: the measured epochs, the instruments, and the grid's
@@ -421,23 +295,6 @@ def load_grid(run) -> Grid:
     return Grid(measured, epochs, insts, configs, models, histories, rows)
 
 
-COMPARED = ("test_elbo", "iwae", "fid", "class_entropy")
-
-
-def compare(small: list[dict], rows: list[dict], largest: int) -> dict:
-    """`{(data, posterior): {"n_small": n, metric: (mean of the small runs, mean at n =
-    largest)}}` for each `COMPARED` metric: the retrained models against the large ones."""
-    out = {}
-    for name in _names(small, "data", DATASETS):
-        for post in _names(small, "posterior", POSTERIORS):
-            entry = {}
-            for metric in COMPARED:
-                ((n_small, (mean, _)),) = summary(small, metric, name, post).items()
-                entry[metric] = (mean, summary(rows, metric, name, post)[largest][0])
-            out[name, post] = {"n_small": n_small, **entry}
-    return out
-
-
 def pruned_rows(grid: Grid, run, *, threshold: float = 0.01) -> list[dict]:
     """`prune_row` of every diagonal run of the grid, with its place in the grid."""
     return [
@@ -458,73 +315,3 @@ def retrained_rows(grid: Grid, run) -> tuple[dict, list[dict]]:
         for c, (m, h) in zip(small.values(), fits, strict=True)
     ]
     return dims, rows
-
-
-# --- The claims of Part III (`vaelab.claims`) -------------------------------------------------
-def _posterior_rule() -> claims.Rule:
-    """`posterior_verdict` as a ledger rule (inputs `isotropic`, `diagonal`: FID ratios)."""
-
-    def decide(m):
-        word = posterior_verdict(m["isotropic"], m["diagonal"])
-        said = f"FID ratio 800/20: isotropic {m['isotropic']:.2f}, diagonal {m['diagonal']:.2f}"
-        return claims.Verdict(word, said)
-
-    examples = {
-        claims.CONFIRMED: {"isotropic": 1.5, "diagonal": 1.0},
-        claims.PARTLY: {"isotropic": 1.5, "diagonal": 1.2},
-        claims.REFUTED: {"isotropic": 1.0, "diagonal": 1.5},
-    }
-    text = (
-        "worse = FID ratio > 1.1; confirmed if only the isotropic models get worse; partly "
-        "confirmed if both do, the isotropic more; refuted otherwise"
-    )
-    return claims.Rule(text, ("isotropic", "diagonal"), decide, examples)
-
-
-def _pruned(tag: str):
-    return lambda g, run: {
-        "value": stats.nanmax(abs(g[f"pruned_worst_elbo_{tag}_{d}"]) for d in ("fmnist", "mnist"))
-    }
-
-
-def _q2(suffix: str):
-    return lambda g, run: {
-        "isotropic": g[f"fid_ratio_800_vs_20_isotropic{suffix}"],
-        "diagonal": g[f"fid_ratio_800_vs_20_diagonal{suffix}"],
-    }
-
-
-CLAIMS = (
-    *(
-        claims.Claim(
-            id=f"synthesis.posterior.{short}",
-            paper="synthesis",
-            section="Q2",
-            text=f"On {name}, 'bigger is worse' is a property of the isotropic posterior.",
-            measurement="FID at the largest n over FID at n = 20, by posterior, mean of seeds",
-            rule=_posterior_rule(),
-            chapter="synthesis/01_active_units_vs_dimension",
-            measure=_q2(suffix),
-            word_key=f"q2_{short}",
-        )
-        for short, name, suffix in (("fmnist", "Fashion-MNIST", ""), ("mnist", "MNIST", "_mnist"))
-    ),
-    *(
-        claims.Claim(
-            id=f"synthesis.pruning.{tag}",
-            paper="synthesis",
-            section="Q3",
-            text=f"Units inactive by {who}'s threshold ({t}) can be pruned without changing the "
-            "test ELBO.",
-            measurement="largest |ELBO change| (nats) from zeroing them, both data sets",
-            rule=claims.at_most_rule("largest |ELBO change| in nats", limit=0.1),
-            chapter="synthesis/02_pruning_inactive_units",
-            measure=_pruned(tag),
-            word_key=f"pruned_verdict_{tag}",
-        )
-        for tag, who, t in (
-            ("burda", "Burda et al.", "0.01"),
-            ("bonheme", "Bonheme & Grześ", "0.1"),
-        )
-    ),
-)
