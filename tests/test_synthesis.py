@@ -248,17 +248,14 @@ def test_glue_table_gives_the_seed_means_of_the_quoted_metrics():
     assert cell["fid"] == 11.0 and cell["test_elbo"] == -100.5 and cell["active_burda"] == 15.5
 
 
+def _tiny_run():
+    """A one-dimension grid small enough for a test."""
+    sizes = dict(latent_dims=[3], probe_epochs=[1, 1], train_limit=500, test_limit=200)
+    return profiles.resolve("smoke", section="synthesis", generated=100, iwae_images=10, **sizes)
+
+
 def test_load_grid_returns_every_run_evaluated_in_grid_order():
-    run = profiles.resolve(
-        "smoke",
-        section="synthesis",
-        latent_dims=[3],
-        probe_epochs=[1, 1],
-        train_limit=500,
-        test_limit=200,
-        generated=100,
-        iwae_images=10,
-    )
+    run = _tiny_run()
     grid = synthesis.load_grid(run)
     assert grid.epochs == {"fashion-mnist": 1, "mnist": 1}
     assert [(r["data"], r["posterior"], r["latent_dim"]) for r in grid.rows] == [
@@ -298,16 +295,7 @@ def test_compare_puts_the_small_models_beside_the_largest_ones():
 
 
 def test_pruned_and_retrained_rows_of_a_grid():
-    run = profiles.resolve(
-        "smoke",
-        section="synthesis",
-        latent_dims=[3],
-        probe_epochs=[1, 1],
-        train_limit=500,
-        test_limit=200,
-        generated=100,
-        iwae_images=10,
-    )
+    run = _tiny_run()
     grid = synthesis.load_grid(run)
     pruned = synthesis.pruned_rows(grid, run)
     assert [(r["data"], r["posterior"]) for r in pruned] == [

@@ -90,24 +90,11 @@ def test_train_config_validation(kwargs, message):
 
 def test_progress_bar_on_stderr_unless_disabled(fmnist, monkeypatch, capsys):
     model = models.MLPVAE(2, (8,))
-    monkeypatch.setenv("VAELAB_PROGRESS", "1")
-    train(
-        model,
-        fmnist[0][:128],
-        TrainConfig(epochs=1, batch_size=64),
-        objective=ELBO,
-        desc="bar-test",
-    )
-    assert "bar-test" in capsys.readouterr().err
-    monkeypatch.setenv("VAELAB_PROGRESS", "0")
-    train(
-        model,
-        fmnist[0][:128],
-        TrainConfig(epochs=1, batch_size=64),
-        objective=ELBO,
-        desc="bar-test",
-    )
-    assert "bar-test" not in capsys.readouterr().err
+    for setting, shown in (("1", True), ("0", False)):
+        monkeypatch.setenv("VAELAB_PROGRESS", setting)
+        config = TrainConfig(epochs=1, batch_size=64)
+        train(model, fmnist[0][:128], config, objective=ELBO, desc="bar-test")
+        assert ("bar-test" in capsys.readouterr().err) is shown
 
 
 def test_bf16_precision_trains_close_to_fp32_and_is_checked(fmnist):

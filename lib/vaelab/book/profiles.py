@@ -159,30 +159,19 @@ SIZES["azmoodeh_sweep"] = {
 
 # Appendix "Performance": epoch timings, bf16's effect, and a sweep in workers
 SIZES["performance"] = {
-    "smoke": dict(
-        latent_dims=[2, 20],
-        epochs=1,
+    p: dict(
+        latent_dims=dims,
+        epochs=epochs,
         batch_size=256,
-        train_limit=2000,
-        test_limit=500,
+        train_limit=train,
+        test_limit=test,
         remeasure=False,
-    ),
-    "quick": dict(
-        latent_dims=[2, 20, 200, 800],
-        epochs=2,
-        batch_size=256,
-        train_limit=20_000,
-        test_limit=2000,
-        remeasure=False,
-    ),
-    "paper": dict(
-        latent_dims=[2, 20, 200, 800],
-        epochs=3,
-        batch_size=256,
-        train_limit=0,
-        test_limit=0,
-        remeasure=False,
-    ),
+    )
+    for p, dims, epochs, train, test in (
+        ("smoke", [2, 20], 1, 2000, 500),
+        ("quick", [2, 20, 200, 800], 2, 20_000, 2000),
+        ("paper", [2, 20, 200, 800], 3, 0, 0),
+    )
 }
 
 
