@@ -13,7 +13,8 @@ classifier, Fréchet distance, class entropy), `theory` (typical sets, Theorem 3
 
 `vaelab.papers`, one module per part of the book: `azmoodeh` (Part I), `asperti` (Part II),
 `synthesis` (Part III), `performance` (the appendix); each holds its configs, measurements and
-claims.
+claims (the two larger ones are packages: `asperti.paper`, `asperti.claims`, `synthesis.rows`,
+`synthesis.claims`).
 
 `vaelab.book`, the tooling: `profiles` (run sizes), `runner` (papermill, publish),
 `scoreboard` (the verdicts page), `cli` (the `vaelab` command), `sphinxext` (MathJax).
