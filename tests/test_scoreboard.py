@@ -86,3 +86,14 @@ def test_a_book_run_at_another_profile_flags_each_verdict_that_differs_from_the_
     assert "**not testable here** (the chapter, executed before this rule, says: partly" in text
     assert " ⚠ the published book (paper profile) says: refuted" in text
     assert "verdicts differ from the published book" in text
+
+
+def test_a_book_without_a_claims_chapter_shows_it_pending(tmp_path):
+    (tmp_path / "book").mkdir()
+    claim = scoreboard.ledger()["asperti.dense_mnist.count"]
+    row = scoreboard.judge(claim, tmp_path / "book", profile="smoke")
+    assert (
+        row["status"] == "pending"
+        and "no executed chapter sparsity/01_dense_mnist" in row["reason"]
+    )
+    assert "pending" in scoreboard.page(tmp_path / "book", profile="smoke")

@@ -52,6 +52,15 @@ def judge(claim: claims.Claim, book: Path, *, profile: str) -> dict:
     """One row: the claim judged on its chapter's notebook under `book` (a folder of chapters)
     at the sizes of `profile`; `status` is "judged", "pending" or "differs"."""
     path = book / f"{claim.chapter}.ipynb"
+    if not path.exists():
+        reason = f"no executed chapter {claim.chapter} in this book"
+        return {
+            "claim": claim,
+            "chapter_word": "",
+            "status": "pending",
+            "word": "",
+            "reason": reason,
+        }
     glued = glued_values(path)
     run = profiles.SIZES[runner.section_of(path)][profile]
     row = {"claim": claim, "chapter_word": glued.get(claim.word_key, "")}
@@ -148,6 +157,7 @@ def write_executed(executed: Path, published: Path, *, profile: str) -> Path:
     """The scoreboard of a book executed at `profile` under `executed` (`vaelab book`), with
     every verdict that differs from the `published` chapters flagged."""
     path = executed / PAGE
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page(executed / "book", profile=profile, published=published / "book"))
     return path
 
