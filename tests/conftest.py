@@ -2,7 +2,8 @@
 
 At import (before any test module, and so before any module- or session-scoped fixture) every
 place a test could write under `$HOME` is pointed into one temporary folder: the training cache,
-the XDG cache/config/data folders, matplotlib's, IPython's and Jupyter's folders. Data sets and
+the XDG cache/config/data folders, matplotlib's, IPython's and Jupyter's folders (and Ray's
+token, by running the tests' local Ray instance without one). Data sets and
 MathJax already in the user's cache are still read from there (through `VAELAB_DATA_DIR` and
 `VAELAB_MATHJAX_DIR`), never written. `make test-unit` runs the suite with `HOME` pointed at an
 empty folder and fails if anything appears in it.
@@ -35,6 +36,9 @@ for _var, _sub in {
     "JUPYTER_RUNTIME_DIR": "jupyter-runtime",
 }.items():
     os.environ[_var] = str(_SESSION / _sub)
+# A local Ray instance would otherwise write a token to ~/.ray/auth_token; the tests' instance
+# listens on this machine only.
+os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 
 
 @pytest.fixture(autouse=True)
