@@ -55,6 +55,16 @@ def test_a_changed_measurement_changes_the_word_and_a_disagreement_is_flagged(tm
 def test_a_claim_whose_chapter_lacks_a_glued_input_is_pending(tmp_path):
     book = tmp_path / "book"
     shutil.copytree(ROOT / "book", book)
+    chapter = book / "sparsity" / "02_convolutional.ipynb"
+    nb = nbformat.read(chapter, as_version=4)
+    for cell in nb.cells:  # as if the chapter had been executed before it glued this value
+        cell["outputs"] = [
+            o
+            for o in cell.get("outputs", [])
+            if o.get("metadata", {}).get("scrapbook", {}).get("name")
+            != "inactive_dense_for_conv_sd"
+        ]
+    nbformat.write(nb, chapter)
     claim = scoreboard.ledger()["asperti.conv_mnist.less_sparse"]
     row = scoreboard.judge(claim, book, profile="paper")
     assert row["status"] == "pending" and "inactive_dense_for_conv_sd" in row["reason"]
