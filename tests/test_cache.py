@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from vaelab import cache, data, models, quality
+from vaelab.book import profiles
 from vaelab.cache import FitConfig
 from vaelab.data import DataConfig
 from vaelab.papers import asperti, azmoodeh
@@ -313,3 +314,17 @@ def test_a_truncated_or_damaged_memo_is_computed_again():
             again = cache.memo("eval", {"k": 1}, lambda: {"v": 2.0})
         assert again == {"v": 2.0} != first
         assert json.loads(path.read_text())["result"] == {"v": 2.0}
+
+
+def test_azmoodeh_sweep_configs_are_the_published_fit_configs_by_n_then_seed():
+    run = profiles.resolve("paper", section="azmoodeh_sweep")
+    configs = azmoodeh.sweep_configs(run, seeds=[0, 1])
+    assert [(c.model.latent_dim, c.seed) for c in configs] == [
+        (n, s) for n in (2, 20, 200, 800) for s in (0, 1)
+    ]
+    published = {r["key"] for r in json.loads(PUBLISHED.read_text())}
+    assert {cache.config_key(c) for c in configs} <= published
+    one = azmoodeh.sweep_configs(run, seeds=[run.seed])[0]
+    assert one == azmoodeh.fit_config(
+        2, posterior="isotropic", epochs=100, lr=1e-4, batch_size=256, train_limit=0, seed=0
+    )

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from vaelab import claims
+from vaelab import claims, stats
 from vaelab.claims import CONFIRMED, PARTLY, REFUTED, UNTESTABLE
 from vaelab.papers import asperti, azmoodeh, synthesis
 
@@ -157,3 +157,21 @@ def test_chapter_glue_gives_word_reason_and_rule_of_each_claim_of_the_chapter():
     assert out["dense_mnist_verdict_rule"].startswith("paper 8: confirmed if")
     with pytest.raises(ValueError, match="no claim of the ledger is tested in nowhere"):
         claims.chapter_glue(asperti.CLAIMS, "nowhere", glued, {})
+
+
+def _sweep_glue(fid: dict, ent: dict) -> dict:
+    glued = {f"sweep_fid_{n}": m for n, (m, _) in fid.items()}
+    glued |= {f"sweep_class_entropy_{n}": m for n, (m, _) in ent.items()}
+    return glued | {"fid_trend": stats.trend(fid), "entropy_trend": stats.trend(ent)}
+
+
+def test_azmoodeh_fig4_judges_fid_and_entropy_together_at_every_word():
+    claim, run = LEDGER["azmoodeh.fig4.samples"], {"latent_dims": [2, 20, 200]}
+    fid = {2: (110.0, 1.0), 20: (100.0, 1.0), 200: (190.0, 1.0)}
+    ent = {2: (3.1, 0.0), 20: (3.2, 0.0), 200: (2.9, 0.0)}
+    assert claim.judge_glued(_sweep_glue(fid, ent), run).word == PARTLY
+    steady = {2: (90.0, 1.0), 20: (100.0, 1.0), 200: (190.0, 1.0)}
+    falling = {2: (3.3, 0.0), 20: (3.2, 0.0), 200: (2.9, 0.0)}
+    assert claim.judge_glued(_sweep_glue(steady, falling), run).word == CONFIRMED
+    better = {2: (100.0, 0.0), 20: (90.0, 0.0), 200: (80.0, 0.0)}
+    assert claim.judge_glued(_sweep_glue(better, falling), run).word == REFUTED

@@ -160,3 +160,26 @@ def test_a_yes_no_parameter_takes_only_true_or_false():
         with pytest.raises(ValueError, match="remeasure must be True or False"):
             profiles.check("remeasure", bad)
     assert profiles.resolve("paper", section="performance").remeasure is False
+
+
+def test_resolve_reads_the_parameters_from_the_notebook_namespace():
+    namespace = {"profile": "quick", "seed": 3, "latent_dim": 4, "epochs": None, "x": 1}
+    namespace |= {"batch_size": None, "lr": None, "train_limit": None, "test_limit": None}
+    run = profiles.resolve("quick", section="template", namespace=namespace)
+    assert (run.seed, run.latent_dim) == (3, 4)
+    assert run.epochs == profiles.SIZES["template"]["quick"]["epochs"]
+    assert run.overrides == {"seed": 3, "latent_dim": 4}
+
+
+def test_resolve_names_a_parameter_missing_from_the_namespace():
+    with pytest.raises(
+        ValueError, match="does not set 'batch_size', 'lr', 'train_limit', 'test_limit'$"
+    ):
+        profiles.resolve(
+            "quick", section="template", namespace={"seed": 0, "latent_dim": 2, "epochs": None}
+        )
+
+
+def test_resolve_takes_a_namespace_or_keywords_not_both():
+    with pytest.raises(ValueError, match="either namespace= or keyword parameters"):
+        profiles.resolve("quick", section="template", namespace={}, seed=1)

@@ -108,15 +108,5 @@ def test_trend_names_the_direction_in_order_of_dimension():
     assert stats.trend({2: (1.0, 0.0), 20: (0.5, 0.0), 200: (3.0, 0.0)}) == "is not monotone"
 
 
-def test_worse_with_n_judges_fid_and_entropy_together():
-    fid = {2: (110.0, 1.0), 20: (100.0, 1.0), 200: (190.0, 1.0)}
-    ent = {2: (3.1, 0.0), 20: (3.2, 0.0), 200: (2.9, 0.0)}
-    assert azmoodeh.worse_with_n(fid, ent) == "Partly confirmed"
-    steady = {2: (90.0, 1.0), 20: (100.0, 1.0), 200: (190.0, 1.0)}
-    falling = {2: (3.3, 0.0), 20: (3.2, 0.0), 200: (2.9, 0.0)}
-    assert azmoodeh.worse_with_n(steady, falling) == "Confirmed"
-    assert azmoodeh.worse_with_n({2: (100.0, 0), 20: (90.0, 0)}, falling) == "Refuted"
-
-
 def test_relative_spread_of_the_means():
     assert stats.relative_spread({2: (100.0, 1.0), 20: (110.0, 0.0), 200: (105.0, 0.0)}) == 0.1

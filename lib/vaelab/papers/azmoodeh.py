@@ -7,7 +7,7 @@ model here (`fit_config`), so that equal sizes hit equal cache entries.
 
 from __future__ import annotations
 
-from vaelab import cache, claims, elbo, evals, metrics, quality, stats
+from vaelab import cache, claims, elbo, evals, metrics, quality
 
 HIDDEN = (256, 256)  # the paper's two hidden layers of 256 units
 
@@ -17,6 +17,17 @@ def fit_config(latent_dim: int, **sizes) -> cache.FitConfig:
     the paper's hidden layers; `sizes` are its keyword arguments (posterior, epochs, batch_size,
     lr, train_limit=0 for every image, seed, precision, heldout)."""
     return cache.mlp_config(latent_dim, hidden=HIDDEN, **sizes)
+
+
+def sweep_configs(run, *, seeds, posterior: str = "isotropic") -> list[cache.FitConfig]:
+    """The paper's VAE at each of `run.latent_dims` (outer) and `seeds` (inner), at the sizes of
+    `run` (a chapter's `Run`: epochs, lr, batch_size, train_limit)."""
+    sizes = {k: run[k] for k in ("epochs", "lr", "batch_size", "train_limit")}
+    return [
+        fit_config(n, posterior=posterior, seed=s, **sizes)
+        for n in run["latent_dims"]
+        for s in seeds
+    ]
 
 
 def _dimension_report(vae, x_test, classifier, reference, *, samples: int, seed: int = 0):
@@ -59,21 +70,6 @@ def dimension_report(vae, x_test, classifier, reference, *, samples: int, seed: 
         params,
         lambda: _dimension_report(vae, x_test, classifier, reference, samples=samples, seed=seed),
     )
-
-
-def worse_with_n(fid: dict, entropy: dict) -> str:
-    """Azmoodeh's Fig. 4 claim (samples worse and less varied as n grows), judged on the
-    `by_dimension` summaries of FID (higher is worse) and class entropy (lower is worse).
-
-    "Confirmed" when both worsen at every step of n, "Partly confirmed" when both are worse at
-    the largest n than at the smallest, "Refuted" otherwise.
-    """
-    if stats.trend(fid) == "rises at every step" and stats.trend(entropy) == "falls at every step":
-        return "Confirmed"
-    lo, hi = min(fid), max(fid)
-    if fid[hi][0] > fid[lo][0] and entropy[hi][0] < entropy[lo][0]:
-        return "Partly confirmed"
-    return "Refuted"
 
 
 # --- The claims of Part I (`vaelab.claims`) ---------------------------------------------------
