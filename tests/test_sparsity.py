@@ -262,3 +262,20 @@ def test_report_is_computed_once_and_reads_back_equal(monkeypatch):
     assert again["inactive"] == first["inactive"] and again["test_elbo"] == first["test_elbo"]
     torch.testing.assert_close(again["stats"].var_mu, first["stats"].var_mu, rtol=0, atol=0)
     torch.testing.assert_close(again["use"], first["use"], rtol=0, atol=0)
+
+
+def test_describe_gives_one_line_per_model_with_its_counts():
+    config = asperti.fit_config("conv", epochs=200, seed=2)
+    row = {"inactive": 10, "active_burda": 6, "used": 5, "test_elbo": -127.514}
+    assert asperti.describe(config, row) == (
+        "conv seed 2,  200 epochs: inactive 10, active (Burda)  6, used  5, test ELBO -127.51 nats"
+    )
+
+
+def test_describe_zeroing_names_the_effect_and_the_control():
+    z = {"zeroed": 3, "max_pixel_diff": 0.00123, "mean_pixel_diff": 1e-5, "elbo_change": 0.01}
+    z |= {"control_units": [0, 1, 2], "control_max_pixel_diff": 0.5, "control_elbo_change": -50}
+    assert asperti.describe_zeroing(z) == (
+        "3 units zeroed: max pixel change 1.23e-03, mean 1.00e-05, ELBO change +0.0100 nats | "
+        "control (units [0, 1, 2]): max 0.500, ELBO change -50.00 nats"
+    )

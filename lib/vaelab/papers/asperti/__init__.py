@@ -255,6 +255,26 @@ def give_up(units: list[dict]) -> list[dict]:
     return rows
 
 
+def describe(config, row: dict) -> str:
+    """One line for a trained model (`config`) and its `report` row: kind, seed, epochs, the
+    three unit counts and the test ELBO."""
+    return (
+        f"{config.model.kind} seed {config.seed}, {config.train.epochs:>4} epochs: inactive "
+        f"{row['inactive']:>2}, active (Burda) {row['active_burda']:>2}, used {row['used']:>2}, "
+        f"test ELBO {row['test_elbo']:.2f} nats"
+    )
+
+
+def describe_zeroing(z: dict) -> str:
+    """One line for `metrics.zeroing`'s result: the inactive units' effect, then the control's."""
+    return (
+        f"{z['zeroed']} units zeroed: max pixel change {z['max_pixel_diff']:.2e}, mean "
+        f"{z['mean_pixel_diff']:.2e}, ELBO change {z['elbo_change']:+.4f} nats | control (units "
+        f"{z['control_units']}): max {z['control_max_pixel_diff']:.3f}, ELBO change "
+        f"{z['control_elbo_change']:+.2f} nats"
+    )
+
+
 def inactive_along(units: list[dict]) -> tuple[list[int], list[int]]:
     """`(steps, counts)`: the number of inactive units (`metrics.inactive_units`' criterion) at
     each "units" probe of a run, on the probed training images."""
