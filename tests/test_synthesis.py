@@ -319,3 +319,51 @@ def test_inactive_mask_marks_the_units_whose_mu_does_not_vary(tiny_grid):
     mask = metrics.inactive_mask(model, inst.x_test)
     assert mask.tolist() == [True] + [False] * 7
     assert metrics.inactive_mask(model, inst.x_test, 1e9).all()
+
+
+def test_question_glue_names_each_data_set_posterior_and_definition():
+    rows = _rows()
+    for r in rows:
+        r["heldout_loss"] = [10.0, 9.0, 8.5]
+    rows = synthesis.with_last_gain(rows, 1)
+    glued = synthesis.question_glue(rows, 800)
+    assert glued["intrinsic_dim_fmnist"] == 12.0  # Bonheme & Grzes at n = 800, mean of seeds
+    assert glued["fid_ratio_800_vs_20_isotropic"] == pytest.approx(3.0)
+    assert glued["fid_ratio_800_vs_20_diagonal"] == pytest.approx(1.1)
+    assert glued["q1_fmnist_burda"] == "saturates" and glued["prev_fmnist_burda"] == 15.5
+    assert glued["q1_fmnist_lucas"] == "does not saturate" and glued["prev_fmnist_lucas"] == 200
+    assert glued["gain_fmnist_diagonal_20"] == 0.5 and "gain_fmnist_isotropic_800" in glued
+    assert not any("mnist_" in k and "fmnist" not in k for k in glued)  # only the data it has
+
+
+def _pruned():
+    rows = _rows()
+    for r in rows:
+        r.update(data="fashion-mnist", posterior="diagonal", fid_zeroed=r["fid"] + 1)
+        r.update(elbo_change=0.01 * r["seed"], control_elbo_change=-5.0, max_pixel_diff=0.02)
+    burda = [dict(r, elbo_change=0.5) if r["latent_dim"] == 800 else r for r in rows]
+    return {"Burda et al. (0.01)": burda, "Bonheme & Grześ (0.1)": rows}
+
+
+def test_pruning_panels_show_zeroing_and_control_per_threshold_and_fid():
+    panels = synthesis.pruning_panels(_pruned())
+    elbo = panels["ELBO change (nats), fashion-mnist"]
+    assert list(elbo) == [
+        "zeroed below Burda et al. (0.01)",
+        "zeroed below Bonheme & Grześ (0.1)",
+        "control, Burda et al. (0.01)",
+        "control, Bonheme & Grześ (0.1)",
+    ]
+    assert elbo["zeroed below Burda et al. (0.01)"][800][0] == 0.5
+    fid = panels["FID, fashion-mnist"]
+    assert fid["all units"][20][0] == 10.0 and fid["zeroed below Burda et al. (0.01)"][20][0] == 11
+
+
+def test_pruning_glue_gives_worst_elbo_change_pixel_change_n_star_and_the_comparison():
+    pair = {k: (9.0, 11.0) for k in synthesis.COMPARED}
+    compare = {("fashion-mnist", "diagonal"): {"n_small": 12, **pair}}
+    glued = synthesis.pruning_glue(_pruned(), {"fashion-mnist": 11.6}, compare)
+    assert glued["pruned_worst_elbo_burda_fmnist"] == 0.5
+    assert glued["pruned_worst_elbo_bonheme_fmnist"] == pytest.approx(0.005)
+    assert glued["pruned_max_pixel_bonheme"] == 0.02 and glued["n_star_fmnist"] == 12
+    assert glued["retrain_fid_fmnist_diagonal"] == -2.0 and glued["large_fid_fmnist_diagonal"] == 11

@@ -94,6 +94,40 @@ def posterior_verdict(ratio_isotropic: float, ratio_diagonal: float, *, margin: 
 DEFINITIONS = {"burda": "Burda et al.", "bonheme": "Bonheme & Grześ", "lucas": "Lucas et al."}
 
 
+SHORT = {"fashion-mnist": "fmnist", "mnist": "mnist"}  # the data sets' names in glue keys
+
+
+def saturations(rows: list[dict]) -> dict:
+    """`{(data, definition): saturation(...)}` of the diagonal models' active-unit counts."""
+    return {
+        (name, d): saturation(summary(rows, f"active.{d}", name, "diagonal"))
+        for name in _names(rows, "data", DATASETS)
+        for d in DEFINITIONS
+    }
+
+
+def question_glue(rows: list[dict], largest: int) -> dict:
+    """The glued numbers of Part III's questions 1 and 2 for the data sets the rows hold:
+    `intrinsic_dim_<data>`, `q1_<data>_<definition>` (saturates or not) and `prev_...` (the count
+    at the n before the largest), `fid_ratio_800_vs_20_<posterior>[_mnist]` (n = `largest` over
+    20), and `gain_<data>_<posterior>_<n>` (the last-window gain at n = 20 and `largest`)."""
+    names = _names(rows, "data", DATASETS)
+    out = {f"intrinsic_dim_{SHORT[name]}": intrinsic_dim(rows, name) for name in names}
+    for (name, d), v in saturations(rows).items():
+        out[f"q1_{SHORT[name]}_{d}"] = "saturates" if v["saturates"] else "does not saturate"
+        out[f"prev_{SHORT[name]}_{d}"] = v["previous"]
+    for name in names:
+        suffix = "" if name == "fashion-mnist" else f"_{SHORT[name]}"
+        for post in _names(rows, "posterior", POSTERIORS):
+            ratio = fid_ratio(rows, name, post, large=largest, small=20)
+            out[f"fid_ratio_800_vs_20_{post}{suffix}"] = ratio
+            gains = summary(rows, "last_gain", name, post)
+            out |= {
+                f"gain_{SHORT[name]}_{post}_{n}": gains[n][0] for n in (20, largest) if n in gains
+            }
+    return out
+
+
 def _names(rows: list[dict], field: str, order: tuple) -> list[str]:
     present = {r[field] for r in rows}
     return [v for v in order if v in present]
@@ -182,4 +216,65 @@ def compare(small: list[dict], rows: list[dict], largest: int) -> dict:
                 ((n_small, (mean, _)),) = summary(small, metric, name, post).items()
                 entry[metric] = (mean, summary(rows, metric, name, post)[largest][0])
             out[name, post] = {"n_small": n_small, **entry}
+    return out
+
+
+PRUNE_TAGS = {"Burda et al. (0.01)": "burda", "Bonheme & Grześ (0.1)": "bonheme"}  # in glue keys
+
+
+def pruning_panels(pruned: dict[str, list[dict]]) -> dict:
+    """The pruning figure's panels from `{threshold label: pruned rows}`: per data set, the ELBO
+    change of zeroing the inactive units and of the control at each threshold, and the FID with
+    every unit and with the inactive ones zeroed (diagonal models)."""
+    labels = list(pruned)
+    panels = {}
+    for name in _names(pruned[labels[0]], "data", DATASETS):
+        panels[f"ELBO change (nats), {name}"] = {
+            f"{what}{t}": summary(rows, metric, name, "diagonal")
+            for what, metric in (
+                ("zeroed below ", "elbo_change"),
+                ("control, ", "control_elbo_change"),
+            )
+            for t, rows in pruned.items()
+        }
+    for name in _names(pruned[labels[0]], "data", DATASETS):
+        panels[f"FID, {name}"] = {"all units": summary(pruned[labels[0]], "fid", name, "diagonal")}
+        panels[f"FID, {name}"] |= {
+            f"zeroed below {t}": summary(rows, "fid_zeroed", name, "diagonal")
+            for t, rows in pruned.items()
+        }
+    return panels
+
+
+def retrain_panels(rows: list[dict], retrained: list[dict], labels: dict[str, str]) -> dict:
+    """Per data set and metric of `labels`, each posterior's curve over n and its retrained
+    models at n*."""
+    panels = {}
+    for name in _names(rows, "data", DATASETS):
+        for key, label in labels.items():
+            panel = {post: summary(rows, key, name, post) for post in POSTERIORS}
+            panel |= {f"{post} at n*": summary(retrained, key, name, post) for post in POSTERIORS}
+            panels[f"{label}, {name}"] = panel
+    return panels
+
+
+def pruning_glue(pruned: dict[str, list[dict]], dims: dict, compare_: dict) -> dict:
+    """Question 3's glued numbers: the worst |ELBO change| of zeroing at each threshold and data
+    set, the largest pixel change, n* per data set (the rounded intrinsic dimension, at least 1),
+    and the retrained models at n* (`small_`), the models at the largest n (`large_`) and their
+    difference (`retrain_`) for each `COMPARED` metric."""
+    out = {}
+    for t, rows in pruned.items():
+        for name in _names(rows, "data", DATASETS):
+            changes = summary(rows, "elbo_change", name, "diagonal").values()
+            out[f"pruned_worst_elbo_{PRUNE_TAGS[t]}_{SHORT[name]}"] = max(
+                abs(m) for m, _ in changes
+            )
+        out[f"pruned_max_pixel_{PRUNE_TAGS[t]}"] = max(r["max_pixel_diff"] for r in rows)
+    out |= {f"n_star_{SHORT[name]}": max(1, round(d)) for name, d in dims.items()}
+    for (name, post), c in compare_.items():
+        for k in COMPARED:
+            where = f"{k}_{SHORT[name]}_{post}"
+            out |= {f"retrain_{where}": c[k][0] - c[k][1], f"small_{where}": c[k][0]}
+            out[f"large_{where}"] = c[k][1]
     return out
