@@ -8,7 +8,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from vaelab.book import cli, runner
+from vaelab.book import cli, runner, site
 
 PARAMS = """profile: str = "quick"  # smoke | quick | paper
 latent_dim: int = None  # latent units (None: the profile's value)"""
@@ -187,7 +187,7 @@ def test_parallel_chapters_get_their_share_of_the_cores(tiny_book, tmp_path):
 def test_cli_book_passes_jobs_and_refuses_a_bad_count(tiny_book, capsys, monkeypatch):
     seen, real = [], runner.execute_book
     monkeypatch.setattr(runner, "execute_book", lambda root, **kw: seen.append(kw) or ([], []))
-    monkeypatch.setattr(runner, "build_html", lambda src, output: src)
+    monkeypatch.setattr(site, "build_html", lambda src, output: src)
     assert cli.main(["book", "--profile", "smoke", "--jobs", "2"]) == 0
     assert seen == [{"profile": "smoke", "jobs": 2}]
     monkeypatch.setattr(runner, "execute_book", real)
@@ -197,7 +197,7 @@ def test_cli_book_passes_jobs_and_refuses_a_bad_count(tiny_book, capsys, monkeyp
 
 def test_cli_book_fails_when_a_chapter_raises(tiny_book, capsys, monkeypatch):
     built = []
-    monkeypatch.setattr(runner, "build_html", lambda src, output: built.append(src) or src)
+    monkeypatch.setattr(site, "build_html", lambda src, output: built.append(src) or src)
     assert cli.main(["book", "--profile", "smoke"]) == 1
     assert "1 chapter(s) failed" in capsys.readouterr().err
     assert built == [tiny_book / "_build" / "executed"]  # the HTML is still built, to look at
@@ -207,7 +207,7 @@ def test_publish_replaces_only_succeeding_chapters_and_records_times(tiny_book):
     nb = nbformat.read(tiny_book / "book/part/02_raises.ipynb", as_version=4)
     nb.cells = nb.cells[:-1]  # make it pass
     nbformat.write(nb, tiny_book / "book/part/02_raises.ipynb")
-    done = runner.publish(tiny_book, progress=False)
+    done = site.publish(tiny_book, progress=False)
     assert [r.profile for r in done] == ["paper", "paper"]
     published = nbformat.read(tiny_book / "book/part/01_ok.ipynb", as_version=4)
     assert (

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from vaelab.book import runner
+from vaelab.book import runner, site
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,7 +36,7 @@ def html_dir(tmp_path_factory) -> Path:
             pytest.fail(f"VAELAB_HTML_DIR={folder} has no index.html: build the book first")
         return folder
     out = tmp_path_factory.mktemp("book")
-    return runner.build_html(ROOT, output=out).parent
+    return site.build_html(ROOT, output=out).parent
 
 
 @pytest.fixture(scope="session")

@@ -57,3 +57,12 @@ def test_the_layers_are_where_the_docs_say():
     assert not any(
         m.startswith(("vaelab.sparsity", "vaelab.perf", "vaelab.profiles")) for m in modules
     )
+
+
+def test_every_module_stays_under_about_400_lines():
+    long = {
+        str(p.relative_to(LIB)): n
+        for p in sorted(LIB.rglob("*.py"))
+        if (n := len(p.read_text().splitlines())) > 400
+    }
+    assert long == {}, "split these modules (architecture issue, item 7)"

@@ -5,6 +5,9 @@ import pytest
 import torch
 
 from vaelab import plots
+from vaelab.papers.asperti import figures as asperti_figures
+from vaelab.papers.azmoodeh import figures as azmoodeh_figures
+from vaelab.papers.synthesis import figures as synthesis_figures
 
 matplotlib.use("Agg")
 
@@ -60,7 +63,7 @@ def _theory_rows(sign):
 
 
 def test_theorem3_figure_draws_each_regime_and_the_reference_curves():
-    fig = plots.theorem3({"h > 0": _theory_rows(-1), "h < 0": _theory_rows(1)})
+    fig = azmoodeh_figures.theorem3({"h > 0": _theory_rows(-1), "h < 0": _theory_rows(1)})
     diff, ratio, per_unit = fig.axes
     assert [list(ln.get_ydata()) for ln in diff.get_lines()[:2]] == [[-10, -100], [10, 100]]
     assert "sqrt(n)" in [ln.get_label() for ln in ratio.get_lines()]
@@ -68,14 +71,14 @@ def test_theorem3_figure_draws_each_regime_and_the_reference_curves():
 
 
 def test_aep_figure_draws_the_per_unit_mean_and_the_entropy():
-    fig = plots.aep({"sigma2 = 1": _theory_rows(1)})
+    fig = azmoodeh_figures.aep({"sigma2 = 1": _theory_rows(1)})
     (ax,) = fig.axes
     assert list(ax.get_lines()[0].get_ydata()) == [1, 1]
     assert ax.get_xscale() == "log"
 
 
 def test_entropy_figure_marks_the_critical_variance_and_the_models():
-    fig = plots.entropy_vs_variance({"n = 20": 0.01, "n = 200": 0.2})
+    fig = azmoodeh_figures.entropy_vs_variance({"n = 20": 0.01, "n = 200": 0.2})
     (ax,) = fig.axes
     labels = [t.get_text() for t in ax.texts]
     assert labels == ["n = 20", "n = 200"]
@@ -96,7 +99,7 @@ def test_rate_distortion_stacks_the_two_terms_per_dimension():
 
 
 def test_iwae_gaps_plot_one_line_per_model_against_k():
-    fig = plots.iwae_gaps({"n = 2": {1: 0.0, 10: 1.5}, "n = 20": {1: 0.0, 10: 3.0}})
+    fig = azmoodeh_figures.iwae_gaps({"n = 2": {1: 0.0, 10: 1.5}, "n = 20": {1: 0.0, 10: 3.0}})
     lines = fig.axes[0].get_lines()
     assert [ln.get_label() for ln in lines] == ["n = 2", "n = 20"]
     assert list(lines[1].get_xdata()) == [1, 10] and list(lines[1].get_ydata()) == [0.0, 3.0]
@@ -104,7 +107,7 @@ def test_iwae_gaps_plot_one_line_per_model_against_k():
 
 def test_identity_check_puts_each_image_on_the_diagonal():
     gap, kl = torch.tensor([0.1, 0.5, 2.0]), torch.tensor([0.1, 0.5, 2.0])
-    ax = plots.identity_check(gap, kl).axes[0]
+    ax = azmoodeh_figures.identity_check(gap, kl).axes[0]
     assert list(ax.collections[0].get_offsets()[:, 1]) == pytest.approx([0.1, 0.5, 2.0])
 
 
@@ -126,7 +129,7 @@ def test_image_rows_one_row_per_label():
 def test_typicality_gap_plots_measured_means_and_the_chi2_prediction():
     per_unit = {2: (0.4, 0.01), 20: (0.12, 0.0)}
     relative = {2: (50.0, 5.0), 20: (40.0, 1.0)}
-    fig = plots.typicality_gap(per_unit, relative, prediction={2: 0.37, 20: 0.125})
+    fig = azmoodeh_figures.typicality_gap(per_unit, relative, prediction={2: 0.37, 20: 0.125})
     left = fig.axes[0]
     labels = [ln.get_label() for ln in left.get_lines()]
     assert "chi2 prediction" in labels
@@ -159,30 +162,34 @@ def test_sparsity_figures_draw_what_they_are_given():
         {"step": s, "value": {"mu": [[s, 0.0], [0.0, s]], "logvar": [[0.0, 0.0]] * 2}}
         for s in range(11)
     ]
-    fig = plots.trajectories(track, every=5)
+    fig = asperti_figures.trajectories(track, every=5)
     assert len(fig.axes[0].collections) == 3  # steps 0, 5 and 10
     assert list(fig.axes[0].get_lines()[0].get_xdata()) == list(range(11))
     units = [{"step": s, "value": {"mean_sigma2": [1.0, 0.1 / (s + 1)]}} for s in range(4)]
-    fig = plots.sigma2_training(units, [True, False])
+    fig = asperti_figures.sigma2_training(units, [True, False])
     assert fig.axes[0].get_lines()[0].get_color() == "C3"
-    fig = plots.tile_counts({"train": {1: 0.3, 2: 0.3, 3: 0.4}, "gen": {1: 0.1, 2: 0.2, 3: 0.7}})
+    fig = asperti_figures.tile_counts(
+        {"train": {1: 0.3, 2: 0.3, 3: 0.4}, "gen": {1: 0.1, 2: 0.2, 3: 0.7}}
+    )
     assert [round(p.get_height(), 2) for p in fig.axes[0].patches][:3] == [0.3, 0.3, 0.4]
-    fig = plots.kl_sweep({0.0: (0, 0), 1.0: (8, 1)}, {0.0: (16, 0), 1.0: (8, 1)})
+    fig = asperti_figures.kl_sweep({0.0: (0, 0), 1.0: (8, 1)}, {0.0: (16, 0), 1.0: (8, 1)})
     assert len(fig.axes) == 2
-    fig = plots.eq7({"units": [1.0, 0.01]})
+    fig = asperti_figures.eq7({"units": [1.0, 0.01]})
     assert list(fig.axes[0].collections[0].get_offsets()[:, 1])[0] == 0
-    fig = plots.latent_3d({"a": torch.randn(20, 3)}, torch.arange(20) % 10)
+    fig = asperti_figures.latent_3d({"a": torch.randn(20, 3)}, torch.arange(20) % 10)
     assert fig.axes[0].name == "3d"
 
 
 def test_inactive_along_draws_one_line_per_run():
-    fig = plots.inactive_along({"a": ([0, 8, 16], [16, 3, 9]), "b": ([0, 8], [1, 1])})
+    fig = asperti_figures.inactive_along({"a": ([0, 8, 16], [16, 3, 9]), "b": ([0, 8], [1, 1])})
     lines = fig.axes[0].get_lines()
     assert len(lines) == 2 and list(lines[0].get_ydata()) == [16, 3, 9]
 
 
 def test_convergence_draws_each_curve_and_marks_the_chosen_epochs():
-    fig = plots.convergence({"a": {"iso": [5.0, 4.0, 3.0], "diag": [6.0, 4.0, 2.0]}}, {"a": 2})
+    fig = synthesis_figures.convergence(
+        {"a": {"iso": [5.0, 4.0, 3.0], "diag": [6.0, 4.0, 2.0]}}, {"a": 2}
+    )
     ax = fig.axes[0]
     lines = ax.get_lines()
     assert [ln.get_label() for ln in lines] == ["iso", "diag", "grid: 2 epochs"]
@@ -203,7 +210,7 @@ def test_lines_vs_dim_plots_means_with_error_bars_and_the_identity():
 
 
 def test_threshold_sensitivity_steps_the_counts_and_marks_the_defaults():
-    fig = plots.threshold_sensitivity(
+    fig = synthesis_figures.threshold_sensitivity(
         {"Var mu": {"n=8": [8, 5, 1]}}, [1e-3, 1e-2, 1e-1], defaults={"Var mu": {"Burda": 0.01}}
     )
     ax = fig.axes[0]

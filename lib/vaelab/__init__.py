@@ -13,11 +13,12 @@ classifier, Fréchet distance, class entropy), `theory` (typical sets, Theorem 3
 
 `vaelab.papers`, one module per part of the book: `azmoodeh` (Part I), `asperti` (Part II),
 `synthesis` (Part III), `performance` (the appendix); each holds its configs, measurements and
-claims (the two larger ones are packages: `asperti.paper`, `asperti.claims`, `synthesis.rows`,
-`synthesis.claims`).
+claims; the three papers are packages whose `figures` draw their figures (`asperti.paper`,
+`asperti.claims`, `synthesis.rows`, `synthesis.claims` beside them).
 
-`vaelab.book`, the tooling: `profiles` (run sizes), `runner` (papermill, publish),
-`scoreboard` (the verdicts page), `cli` (the `vaelab` command), `sphinxext` (MathJax).
+`vaelab.book`, the tooling: `profiles` and `sizes` (run sizes), `runner` (papermill), `site`
+(publish in place, the HTML build), `record` (a chapter's glue and verdicts), `scoreboard` (the
+verdicts page), `cli` (the `vaelab` command), `sphinxext` (MathJax).
 """
 
 __version__ = "0.1.0"

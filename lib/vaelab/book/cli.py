@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from vaelab import data
-from vaelab.book import profiles, runner, scoreboard
+from vaelab.book import profiles, runner, scoreboard, site
 
 
 def ensure(name: str) -> str:
@@ -144,7 +144,7 @@ def _book(root: Path, profile: str, jobs: int = 1) -> int:
     done, failed = runner.execute_book(root, profile=profile, jobs=jobs)
     if not failed:  # the scoreboard of what ran, each verdict beside the published one
         scoreboard.write_executed(root / "_build" / "executed", root, profile=profile)
-    index = runner.build_html(root / "_build" / "executed", output=root)
+    index = site.build_html(root / "_build" / "executed", output=root)
     for r in done:
         print(f"vaelab: {r.chapter}: {r.seconds:.1f} s at {r.profile}")
     print(f"vaelab: book built in {time.perf_counter() - start:.0f} s -> {index}")
@@ -157,7 +157,7 @@ def _book(root: Path, profile: str, jobs: int = 1) -> int:
 
 
 def _publish(root: Path, chapters: list[str]) -> int:
-    for r in runner.publish(root, only=chapters):
+    for r in site.publish(root, only=chapters):
         print(f"vaelab: {r.chapter}: {r.seconds:.1f} s at {r.profile}")
     return _scoreboard(root, check=False)
 

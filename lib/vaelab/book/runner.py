@@ -2,7 +2,9 @@
 
 - `run_chapter`: one chapter, out of place, with validated parameters.
 - `execute_book`: every chapter of `_toc.yml` into `_build/executed/`, then the HTML from there.
-- `publish`: the committed chapters re-executed in place at `paper`, papermill's metadata removed.
+- `record_times`: the run times the Reproducing appendix shows.
+
+Publishing in place and the HTML build are in `vaelab.book.site`.
 
 The profile reaches the kernel through `VAELAB_PROFILE` (see `vaelab.book.profiles`), so a published
 notebook keeps its literal parameters cell and shows in its output which profile produced it.
@@ -18,7 +20,6 @@ import os
 import platform
 import re
 import shutil
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -371,44 +372,3 @@ def record_times(path: Path, runs: list[Executed], *, base: Path | None = None) 
         }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(table, indent=1, sort_keys=True) + "\n")
-
-
-def build_html(source: Path, *, output: Path) -> Path:
-    """`jupyter-book build -W --keep-going` of `source`; the HTML lands in `output/_build/html`."""
-    jb = Path(sys.executable).parent / "jupyter-book"
-    cmd = [
-        str(jb if jb.exists() else "jupyter-book"),
-        "build",
-        "-W",
-        "--keep-going",
-        str(source),
-        "--path-output",
-        str(output),
-    ]
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    if done.returncode != 0:
-        tail = "\n".join((done.stdout + done.stderr).splitlines()[-40:])
-        raise RuntimeError(f"jupyter-book build failed (exit {done.returncode}):\n{tail}")
-    index = output / "_build" / "html" / "index.html"
-    if not index.is_file():
-        raise RuntimeError(f"jupyter-book build wrote no {index}")
-    return index
-
-
-def publish(
-    root: Path, *, profile: str = "paper", progress: bool = True, only: list[str] | None = None
-) -> list[Executed]:
-    """Re-execute the committed chapters in place (all, or those named in `only`); stops at the
-    first failure, leaving the failed chapter as committed. Run times are merged into
-    `book/appendix/run_times.json` (before the appendix runs, so that it shows them)."""
-    done = []
-    todo = [find_chapter(name, root) for name in only] if only else notebooks(root)
-    for chapter in todo:
-        if chapter == APPENDIX:
-            record_times(root / RUN_TIMES, done)
-        scratch = root / "_build" / "publish" / chapter
-        print(f"vaelab: publishing {chapter} at {profile}", file=sys.stderr)
-        done.append(execute(root, chapter, scratch, profile=profile, progress=progress))
-        shutil.copyfile(scratch, root / chapter)
-    record_times(root / RUN_TIMES, done)
-    return done
