@@ -328,3 +328,50 @@ def test_azmoodeh_sweep_configs_are_the_published_fit_configs_by_n_then_seed():
     assert one == azmoodeh.fit_config(
         2, posterior="isotropic", epochs=100, lr=1e-4, batch_size=256, train_limit=0, seed=0
     )
+
+
+def test_a_field_keyed_into_a_sibling_section_hashes_as_if_it_were_there():
+    @dataclasses.dataclass(frozen=True)
+    class Train:
+        epochs: int = 3
+        beta: float = 1.0
+
+    @dataclasses.dataclass(frozen=True)
+    class Before:
+        name: str = "tiles"
+        train: Train = Train()
+
+    @dataclasses.dataclass(frozen=True)
+    class Loss:
+        beta: float = 1.0
+
+    @dataclasses.dataclass(frozen=True)
+    class Epochs:
+        epochs: int = 3
+
+    @dataclasses.dataclass(frozen=True)
+    class After:
+        name: str = "tiles"
+        train: Epochs = Epochs()
+        loss: Loss = cache.keyed_into("train", Loss)
+
+    After.__name__ = "Before"
+    assert cache.config_key(After()) == cache.config_key(Before())
+    assert cache.config_key(After(loss=Loss(beta=2.0))) == cache.config_key(
+        Before(train=Train(beta=2.0))
+    )
+
+    @dataclasses.dataclass(frozen=True)
+    class Clash:
+        name: str = "tiles"
+        train: Train = Train()
+        loss: Loss = cache.keyed_into("train", Loss)
+
+    with pytest.raises(ValueError, match="'beta' is in both train and loss"):
+        cache.config_key(Clash())
+
+
+def test_the_objective_of_a_fit_is_keyed_with_its_training_settings():
+    config = asperti.fit_config("mlp", epochs=2, seed=0, kl_weight=0.0, mu_penalty=1.0)
+    assert cache.key_fields(config)["train"]["mu_penalty"] == 1.0
+    assert "objective" not in cache.key_fields(config)

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from vaelab import cache, data, metrics, models, stats
+from vaelab import cache, data, elbo, metrics, models, stats
 from vaelab.papers import asperti
 
 
@@ -16,7 +16,7 @@ def test_dense_mnist_config_is_the_papers_architecture_with_probes():
     assert (c.train.epochs, c.train.batch_size, c.train.lr, c.seed) == (3, 128, 1e-3, 2)
     assert c.train.probe_every == asperti.PROBE_EVERY
     assert c.train.probe_indices == tuple(range(asperti.PROBE_IMAGES))
-    assert (c.train.kl_weight, c.train.sample_latent, c.train.mu_penalty) == (1.0, True, 0.0)
+    assert c.objective == elbo.Elbo(kl_weight=1.0, sample_latent=True, mu_penalty=0.0)
 
 
 def test_tiles_and_conv_configs():
@@ -39,7 +39,7 @@ def test_variants_and_tracking():
         hidden=(256, 64, 16),
         latent_dim=3,
     )
-    assert (c.train.kl_weight, c.train.mu_penalty, c.train.sample_latent) == (0.0, 1.0, False)
+    assert c.objective == elbo.Elbo(kl_weight=0.0, sample_latent=False, mu_penalty=1.0)
     assert (c.model.hidden, c.model.latent_dim) == ((256, 64, 16), 3)
     t = asperti.fit_config("mlp", epochs=1, seed=0, latent_dim=2, track=(4, 9))
     assert (t.train.track_indices, t.train.probe_every) == ((4, 9), 1)
@@ -182,7 +182,7 @@ def test_runs_one_config_per_seed_probing_only_dense_mnist():
     beta = asperti.runs(
         "mlp", data="mnist", epochs=2, seeds=[0], batch_size=128, lr=1e-3, kl_weight=0.5
     )
-    assert beta[0].train.kl_weight == 0.5
+    assert beta[0].objective.kl_weight == 0.5
     assert asperti.epochs_for(469, images=4000, batch_size=128) == 15
 
 

@@ -1,3 +1,5 @@
+import dataclasses
+
 import pytest
 import torch
 
@@ -61,7 +63,7 @@ def test_without_sampling_and_without_kl(fmnist):
     x = fmnist[0][:256]
     model = models.MLPVAE(3, (16,))
     config = TrainConfig(epochs=2, batch_size=128)
-    objective = elbo.Elbo(kl_weight=0.0, sample=False, mu_penalty=1.0)
+    objective = elbo.Elbo(kl_weight=0.0, sample_latent=False, mu_penalty=1.0)
     h = train(model, x, config, objective=objective)
     assert h["rate"][-1] > 0  # still measured, though not optimised
 
@@ -80,12 +82,23 @@ def test_non_finite_loss_stops_with_epoch_and_step(fmnist):
         ({"epochs": 0}, "epochs must be a positive integer"),
         ({"batch_size": 2.5}, "batch_size must be a positive integer"),
         ({"lr": 0.0}, "lr must be positive"),
-        ({"kl_weight": -1.0}, "must be >= 0"),
+        ({"probe_every": -1}, "probe_every must be >= 0"),
     ],
 )
 def test_train_config_validation(kwargs, message):
     with pytest.raises(ValueError, match=message):
         TrainConfig(**kwargs)
+
+
+@pytest.mark.parametrize("kwargs", [{"kl_weight": -1.0}, {"mu_penalty": -0.5}])
+def test_elbo_objective_validation(kwargs):
+    with pytest.raises(ValueError, match="kl_weight and mu_penalty must be >= 0"):
+        elbo.Elbo(**kwargs)
+
+
+def test_the_elbo_variants_are_objectives_not_training_settings():
+    names = {f.name for f in dataclasses.fields(TrainConfig)}
+    assert not names & {"kl_weight", "sample_latent", "mu_penalty"}
 
 
 def test_progress_bar_on_stderr_unless_disabled(fmnist, monkeypatch, capsys):

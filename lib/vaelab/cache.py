@@ -35,6 +35,7 @@ from vaelab.train import ADDED_LATER, TrainConfig, heldout_loss, probe_hooks, tr
 CODE_VERSION = "1"
 # When set, every entry a process uses is appended to this JSON-lines file (see `usage`).
 LOG_ENV = "VAELAB_CACHE_LOG"
+KEYED_INTO = "cache: keyed into"  # field metadata: hash this field inside that sibling section
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,9 @@ class FitConfig:
     model: models.ModelConfig = field(default_factory=models.ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     seed: int = 0  # seeds the weights, the batch order and the latent noise
+    # what training minimises (β, sampling, the mu penalty); these settings were TrainConfig
+    # fields when the published models were cached, so the key keeps them in its train section
+    objective: elbo.Elbo = field(default_factory=elbo.Elbo, metadata={KEYED_INTO: "train"})
 
 
 def cache_root() -> Path:
@@ -61,10 +65,12 @@ def config_key(config) -> str:
     """The entry's name: a hash of a config (any dataclass with a `data` or `name` naming a data
     set), the concrete data set behind that name and the code version.
 
-    The key follows two rules, so that a field added to a config never renames the entries
-    cached before it:
+    The key follows three rules, so that a field added to a config, or moved from one part of it
+    to another, never renames the entries cached before it:
     - a field declared with `added_later(default)` (metadata `ADDED_LATER`) is left out while it
       is at its default;
+    - a field declared with `keyed_into(section, factory)` is hashed as if its fields were in
+      the sibling field `section` (where they were before they moved);
     - the payload names the config's class, unless the class sets `cache_kind` (None: no kind).
     """
     name = config.data.name if hasattr(config, "data") else config.name
@@ -83,15 +89,31 @@ def added_later(default):
     return field(default=default, metadata=ADDED_LATER)
 
 
+def keyed_into(section: str, factory):
+    """A config field (a dataclass, default `factory()`) whose fields moved out of the sibling
+    field `section`: the key hashes them inside `section`, so entries keep their keys."""
+    return field(default_factory=factory, metadata={KEYED_INTO: section})
+
+
 def key_fields(config) -> dict:
-    """`dataclasses.asdict(config)` without the fields that `added_later` marks and that are at
-    their default, at every level."""
-    out = {}
+    """`dataclasses.asdict(config)` as the key hashes it, at every level: without the fields that
+    `added_later` marks and that are at their default, and with a `keyed_into` field's fields
+    inside its section."""
+    out, moved = {}, {}
     for f in dataclasses.fields(config):
         value = getattr(config, f.name)
         if f.metadata == ADDED_LATER and value == f.default:
             continue
-        out[f.name] = key_fields(value) if dataclasses.is_dataclass(value) else value
+        fields = key_fields(value) if dataclasses.is_dataclass(value) else value
+        if KEYED_INTO in f.metadata:
+            moved[f.name] = (f.metadata[KEYED_INTO], fields)
+        else:
+            out[f.name] = fields
+    for name, (section, fields) in moved.items():
+        both = sorted(fields.keys() & out[section].keys())
+        if both:
+            raise ValueError(f"{both[0]!r} is in both {section} and {name}: it cannot be keyed")
+        out[section] = {**out[section], **fields}
     return out
 
 
@@ -233,7 +255,7 @@ def _train(config: FitConfig, key: str, dev: torch.device):
         model,
         x,
         config.train,
-        objective=objective(config.train),
+        objective=config.objective,
         seed=config.seed,
         hooks=probe_hooks(config.train, x),
         hook_every=config.train.probe_every,
@@ -243,11 +265,6 @@ def _train(config: FitConfig, key: str, dev: torch.device):
     )
     history["run"] = run_info(key, config.data.name, time.perf_counter() - t0, dev)
     return model, history
-
-
-def objective(config: TrainConfig) -> elbo.Elbo:
-    """The ELBO variant a `TrainConfig` names (β, sampling, the mu penalty), as an objective."""
-    return elbo.Elbo(config.kl_weight, config.sample_latent, config.mu_penalty)
 
 
 def _heldout(config: FitConfig) -> torch.Tensor | None:

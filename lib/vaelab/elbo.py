@@ -100,11 +100,17 @@ class Elbo:
     Records the batch's loss (without the penalty), rate, distortion and per-unit KL."""
 
     kl_weight: float = 1.0  # β; 0 drops the rate term
-    sample: bool = True  # False: decode z = mu (Asperti's "without sampling")
+    sample_latent: bool = True  # False: decode z = mu (Asperti's "without sampling")
     mu_penalty: float = 0.0  # weight of ½‖mu‖² added to the loss to minimise
 
+    def __post_init__(self):
+        if self.kl_weight < 0 or self.mu_penalty < 0:
+            raise ValueError(
+                f"kl_weight and mu_penalty must be >= 0, got {self.kl_weight}, {self.mu_penalty}"
+            )
+
     def __call__(self, model, x: torch.Tensor) -> Step:
-        t = elbo_terms(model, x, sample=self.sample, kl_weight=self.kl_weight)
+        t = elbo_terms(model, x, sample=self.sample_latent, kl_weight=self.kl_weight)
         loss = t.loss
         if self.mu_penalty:
             loss = loss + self.mu_penalty * 0.5 * t.mu.pow(2).sum(1).mean()

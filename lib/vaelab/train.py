@@ -35,9 +35,6 @@ class TrainConfig:
     epochs: int = 20  # passes over the training set
     batch_size: int = 256  # examples per Adam step
     lr: float = 1e-3  # Adam learning rate
-    kl_weight: float = 1.0  # β: the weight of the rate (KL) term; 0 drops it
-    sample_latent: bool = True  # False: decode z = mu (Asperti's "without sampling")
-    mu_penalty: float = 0.0  # weight of ½‖mu‖² added to the loss (Asperti §VI, with kl_weight=0)
     probe_every: int = 0  # record probes every this many steps (0: never)
     probe_indices: tuple[int, ...] = ()  # training images whose per-unit stats are probed
     track_indices: tuple[int, ...] = ()  # training images whose (mu, logvar) are recorded
@@ -58,8 +55,8 @@ class TrainConfig:
             )
         if not isinstance(self.heldout, int) or self.heldout < 0:
             raise ValueError(f"heldout must be >= 0 (test images), got {self.heldout!r}")
-        if self.kl_weight < 0 or self.mu_penalty < 0 or self.probe_every < 0:
-            raise ValueError("kl_weight, mu_penalty and probe_every must be >= 0")
+        if self.probe_every < 0:
+            raise ValueError(f"probe_every must be >= 0, got {self.probe_every}")
 
 
 def progress_enabled() -> bool:

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from scipy import ndimage
 
-from vaelab import cache, evals, metrics, models
+from vaelab import cache, elbo, evals, metrics, models
 from vaelab import data as dataset
 from vaelab.elbo import evaluate
 from vaelab.papers.asperti.claims import CLAIMS  # noqa: F401 (re-exported: asperti.CLAIMS)
@@ -81,16 +81,9 @@ def fit_config(
     return cache.FitConfig(
         data=dataset.DataConfig(data, "train", tiles=tiles),
         model=models.ModelConfig(kind, latent_dim, tuple(hidden), "diagonal", "bernoulli"),
-        train=TrainConfig(
-            epochs=epochs,
-            batch_size=batch_size,
-            lr=lr,
-            kl_weight=kl_weight,
-            sample_latent=sample_latent,
-            mu_penalty=mu_penalty,
-            **hooks,
-        ),
+        train=TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, **hooks),
         seed=seed,
+        objective=elbo.Elbo(kl_weight, sample_latent, mu_penalty),
     )
 
 
