@@ -1,9 +1,12 @@
 """record: how a chapter glues its numbers and the ledger's verdicts."""
 
+from pathlib import Path
+
+import nbformat
 import pytest
 
 from vaelab import claims
-from vaelab.book import record
+from vaelab.book import record, runner, scoreboard
 
 CLAIM = claims.Claim(
     id="test.count",
@@ -43,3 +46,83 @@ def test_verdicts_refuse_a_chapter_without_claims(glued):
     with pytest.raises(ValueError, match="no claim of the ledger is tested in other"):
         record.verdicts([CLAIM], "other", {"count": 3}, {})
     assert glued == []
+
+
+PUBLISHED = {
+    "test.count": {
+        "chapter": "test/chapter",
+        "glue_key": CLAIM.glue_key,
+        "word": "refuted",
+        "reason": "count = 12 > 8",
+        "section": "asperti_mnist",
+        "sizes": {"epochs": 200, "seeds": [0, 1, 2]},
+        "data_used": "mnist (5,000-image subset)",
+    }
+}
+
+
+def test_a_run_at_another_profile_shows_each_verdict_beside_the_published_one(glued, monkeypatch):
+    shown = []
+    monkeypatch.setattr(record, "published", lambda: PUBLISHED)
+    monkeypatch.setattr(record, "_show", shown.append)
+    run = {"profile": "quick", "epochs": 30, "seeds": [0, 1], "lr": 1e-3}
+    out = record.verdicts([CLAIM], "test/chapter", {"count": 3, "data_used": "mnist"}, run)
+    key = CLAIM.glue_key
+    assert out[key] == "confirmed" and out[f"{key}_published"] == "refuted"
+    assert out[f"{key}_differs"] is True
+    (table,) = shown
+    assert (
+        "| Eight units are inactive. | confirmed: count = 3 <= 8 | refuted: count = 12 > 8 |"
+        in (table)
+    )
+    assert "⚠ differs: epochs 30 (published 200), seeds [0, 1] (published [0, 1, 2])" in table
+    assert "data mnist (published mnist (5,000-image subset))" in table
+    assert "1 of 1 verdicts differ" in table
+
+
+def test_a_run_that_agrees_says_so_and_a_paper_run_shows_no_comparison(glued, monkeypatch):
+    shown = []
+    monkeypatch.setattr(record, "published", lambda: PUBLISHED)
+    monkeypatch.setattr(record, "_show", shown.append)
+    out = record.verdicts([CLAIM], "test/chapter", {"count": 12}, {"profile": "smoke"})
+    assert out[f"{CLAIM.glue_key}_differs"] is False and "| agrees |" in shown[0]
+    shown.clear()
+    out = record.verdicts([CLAIM], "test/chapter", {"count": 3}, {"profile": "paper"})
+    assert shown == [] and f"{CLAIM.glue_key}_published" not in out
+
+
+def test_a_claim_missing_from_the_published_record_is_flagged_as_new(glued, monkeypatch):
+    shown = []
+    monkeypatch.setattr(record, "published", lambda: {})
+    monkeypatch.setattr(record, "_show", shown.append)
+    record.verdicts([CLAIM], "test/chapter", {"count": 3}, {"profile": "quick"})
+    assert "not in the published book yet" in shown[0]
+
+
+@pytest.mark.slow
+def test_a_chapter_run_at_smoke_flags_every_verdict_that_differs_from_the_published(tmp_path):
+    root = Path(__file__).resolve().parents[1]
+    chapter = Path("book/sparsity/01_dense_mnist.ipynb")
+    runner.execute(root, chapter, tmp_path / chapter, profile="smoke", progress=False)
+    ledger = [c for c in scoreboard.ledger().values() if c.chapter == "sparsity/01_dense_mnist"]
+    published = record.published()
+    smoke = {c.id: scoreboard.judge(c, tmp_path / "book", profile="smoke")["word"] for c in ledger}
+    differ = {c.id for c in ledger if smoke[c.id] != published[c.id]["word"]}
+    assert differ, "one seed at smoke: the count rules cannot judge, unlike the published book"
+    nb = nbformat.read(tmp_path / chapter, as_version=4)
+    shown = [
+        o["data"]["text/markdown"]
+        for c in nb.cells
+        for o in c.get("outputs", [])
+        if "text/markdown" in o.get("data", {})
+    ]
+    (page,) = [t for t in shown if "This run is at the `smoke` profile" in t]
+    rows = {
+        c.id: next(line for line in page.splitlines() if line.startswith(f"| {c.text}"))
+        for c in ledger
+    }
+    flagged = {i for i, line in rows.items() if "⚠ differs" in line}
+    assert flagged == differ
+    assert f"{len(differ)} of {len(ledger)} verdicts differ" in page
+    glued = scoreboard.glued_values(tmp_path / chapter)
+    assert {c.id for c in ledger if glued[f"{c.glue_key}_differs"]} == differ

@@ -1,10 +1,12 @@
 """The scoreboard page is generated from the ledger and the chapters' glued values."""
 
+import json
 import shutil
 from pathlib import Path
 
 import nbformat
 
+from vaelab import claims
 from vaelab.book import cli, scoreboard
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -14,6 +16,16 @@ def test_the_committed_scoreboard_is_the_one_the_ledger_gives():
     assert (ROOT / scoreboard.PAGE).read_text() == scoreboard.page(ROOT / "book"), (
         "book/scoreboard.md is out of date: run `vaelab scoreboard`"
     )
+
+
+def test_the_published_record_is_current_and_holds_every_claim():
+    text = (ROOT / scoreboard.RECORD).read_text()
+    assert text == scoreboard.record_text(ROOT / "book"), "run `vaelab scoreboard`"
+    record = json.loads(text)
+    assert set(record) == set(scoreboard.ledger())
+    count = record["asperti.dense_mnist.count"]
+    assert count["section"] == "asperti_mnist" and count["sizes"]["seeds"] == [0, 1, 2]
+    assert count["word"] in claims.WORDS and count["glue_key"] == "dense_mnist_verdict"
 
 
 def test_every_claim_appears_once_with_its_chapter():

@@ -176,12 +176,18 @@ if __name__ == "__main__":
 
 
 def _scoreboard(root: Path, *, check: bool) -> int:
-    path = root / scoreboard.PAGE
-    text = scoreboard.page(root / "book")
+    wanted = {
+        root / scoreboard.PAGE: scoreboard.page(root / "book"),
+        root / scoreboard.RECORD: scoreboard.record_text(root / "book"),
+    }
     if check:
-        current = path.exists() and path.read_text() == text
-        print(f"vaelab: {path} is {'current' if current else 'out of date: vaelab scoreboard'}")
-        return 0 if current else 1
-    path.write_text(text)
-    print(f"vaelab: wrote {path}")
+        stale = [p for p, text in wanted.items() if not (p.exists() and p.read_text() == text)]
+        for path in wanted:
+            state = "out of date: vaelab scoreboard" if path in stale else "current"
+            print(f"vaelab: {path} is {state}")
+        return 1 if stale else 0
+    for path, text in wanted.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        print(f"vaelab: wrote {path}")
     return 0

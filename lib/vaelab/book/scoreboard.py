@@ -7,13 +7,15 @@ and the chapter. Two things are flagged rather than hidden: a claim whose chapte
 what its rule reads yet ("pending"), and a chapter whose own glued word differs from the
 ledger's (a rule changed since the chapter was executed).
 
-`vaelab scoreboard` writes `book/scoreboard.md` from the committed chapters; a test checks that
-the committed page is the one the ledger gives.
+`vaelab scoreboard` writes `book/scoreboard.md` from the committed chapters, and the published
+verdicts beside it (`published.json` in this package, which a chapter run at another profile
+compares itself with: `vaelab.book.record`); a test checks that both are current.
 """
 
 from __future__ import annotations
 
 import ast
+import json
 from pathlib import Path
 
 import nbformat
@@ -23,6 +25,7 @@ from vaelab.book import profiles, runner
 from vaelab.papers import asperti, azmoodeh, synthesis
 
 PAGE = Path("book") / "scoreboard.md"
+RECORD = Path("lib") / "vaelab" / "book" / "published.json"  # read back by vaelab.book.record
 PAPERS = {
     "azmoodeh": "Part I: Azmoodeh et al., *Why Bigger is Not Better*",
     "asperti": "Part II: Asperti, *Sparsity in Variational Autoencoders*",
@@ -78,6 +81,33 @@ def judge(claim: claims.Claim, book: Path, *, profile: str) -> dict:
         "word": verdict.word,
         "reason": verdict.reason,
     }
+
+
+def published_record(book: Path) -> dict:
+    """`{claim id: ...}` of what the chapters under `book` (the committed ones, run at `paper`)
+    say of each claim: the word and reason, the chapter and its section, the section's `paper`
+    sizes and the data the chapter used."""
+    out = {}
+    for claim in ledger().values():
+        row = judge(claim, book, profile="paper")
+        path = book / f"{claim.chapter}.ipynb"
+        section = runner.section_of(path) if path.exists() else None
+        out[claim.id] = {
+            "chapter": claim.chapter,
+            "glue_key": claim.glue_key,
+            "word": row["word"],
+            "reason": row["reason"],
+            "status": row["status"],
+            "section": section,
+            "sizes": profiles.SIZES[section]["paper"] if section else {},
+            "data_used": glued_values(path).get("data_used") if path.exists() else None,
+        }
+    return out
+
+
+def record_text(book: Path) -> str:
+    """`published_record(book)` as the JSON text of `RECORD`."""
+    return json.dumps(published_record(book), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def _cell(text: str) -> str:
@@ -166,4 +196,6 @@ def write(root: Path, *, profile: str = "paper") -> Path:
     """Write the scoreboard of the committed chapters under `root` to `root/PAGE`."""
     path = root / PAGE
     path.write_text(page(root / "book", profile=profile))
+    (root / RECORD).parent.mkdir(parents=True, exist_ok=True)
+    (root / RECORD).write_text(record_text(root / "book"))
     return path
