@@ -106,7 +106,11 @@ def test_a_book_run_at_another_profile_flags_each_verdict_that_differs_from_the_
     assert "ran at the `quick` profile" in text
     # quick has two seeds: the count rules cannot judge, and say so beside the published word
     assert "**not testable here** (the chapter, executed before this rule, says: partly" in text
-    assert " ⚠ the published book (paper profile) says: refuted" in text
+    assert "| quick | paper (published) | chapter |" in text
+    assert (
+        "| refuted ⚠ differs: epochs 10 (published 50), long_epochs 20 (published 100), "
+        "seeds [0, 1] (published [0, 1, 2]), tiles_images 5000 (published 10000) |" in text
+    )
     assert "verdicts differ from the published book" in text
 
 

@@ -58,7 +58,7 @@ def verdicts(claims: Iterable[ledger.Claim], chapter: str, glued: Mapping, run: 
     return out
 
 
-def _differences(run: Mapping, record: dict, glued: Mapping) -> str:
+def differences(run: Mapping, record: dict, glued: Mapping) -> str:
     """What this run did differently from the published one: sizes, then data."""
     said = [
         f"{name} {run[name]} (published {value})"
@@ -84,7 +84,7 @@ def compare(claims: Iterable[ledger.Claim], glued: Mapping, run: Mapping, record
             )
             continue
         differs = was["word"] != row["word"]
-        why = _differences(run, was, glued) if differs else ""
+        why = differences(run, was, glued) if differs else ""
         rows.append(
             row
             | {"published": was["word"], "published_reason": was["reason"]}
