@@ -191,41 +191,25 @@ def _synthesis(
 
 # Part III: the grid of dimensions x posteriors x seeds on Fashion-MNIST and MNIST. No paper sets
 # its budget: the epochs are measured, from `probe_epochs`-long runs at n = 20 (see synthesis).
+GRID_DIMS = [2, 5, 10, 20, 50, 100, 200, 400, 800]  # Part III at paper: n from 2 to 800
 SIZES["synthesis"] = {
-    "smoke": _synthesis(
-        dims=[2, 20],
-        seeds=[0],
-        train_limit=2000,
-        probe_epochs=[2, 3],
+    p: _synthesis(
+        dims=dims,
+        seeds=seeds,
+        train_limit=train,
+        probe_epochs=probe,
         tolerance=1.0,
-        window=1,
-        test_limit=500,
-        iwae_images=50,
-        generated=500,
-        classifier_epochs=1,
-    ),
-    "quick": _synthesis(
-        dims=[2, 20, 200, 800],
-        seeds=[0, 1],
-        train_limit=10_000,
-        probe_epochs=[20, 100],
-        tolerance=1.0,
-        window=5,
-        test_limit=2000,
-        iwae_images=200,
-        generated=2000,
-        classifier_epochs=3,
-    ),
-    "paper": _synthesis(
-        dims=[2, 5, 10, 20, 50, 100, 200, 400, 800],
-        seeds=[0, 1, 2],
-        train_limit=0,
-        probe_epochs=[60, 300],
-        tolerance=1.0,
-        window=10,
-        test_limit=0,
-        iwae_images=500,
-        generated=10_000,
-        classifier_epochs=5,
-    ),
+        window=window,
+        test_limit=test,
+        iwae_images=iwae,
+        generated=generated,
+        classifier_epochs=clf,
+    )
+    # profile, latent dims, seeds, train images, probe epochs [FMNIST, MNIST], convergence window,
+    # test images, IWAE images, generated images, classifier epochs
+    for p, dims, seeds, train, probe, window, test, iwae, generated, clf in (
+        ("smoke", [2, 20], [0], 2000, [2, 3], 1, 500, 50, 500, 1),
+        ("quick", [2, 20, 200, 800], [0, 1], 10_000, [20, 100], 5, 2000, 200, 2000, 3),
+        ("paper", GRID_DIMS, [0, 1, 2], 0, [60, 300], 10, 0, 500, 10_000, 5),
+    )
 }
