@@ -261,3 +261,18 @@ def test_publish_can_be_limited_to_named_chapters(tiny_book, capsys):
     assert set(times["paper"]) == {"book/part/01_ok.ipynb"}
     assert cli.main(["publish", "book/part/99_missing"]) == 1
     assert "no chapter 'book/part/99_missing'" in capsys.readouterr().err
+
+
+def test_papermill_itself_stops_at_a_mistyped_parameter_and_names_the_right_one(tmp_path):
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    with pytest.raises(PapermillExecutionError) as caught:
+        papermill.execute_notebook(
+            str(runner.find_root() / runner.TEMPLATE),
+            str(tmp_path / "out.ipynb"),
+            parameters={"profile": "smoke", "epochz": 3},
+            cwd=str(tmp_path),
+            progress_bar=False,
+        )
+    assert "unknown parameter 'epochz' (did you mean 'epochs'?)" in str(caught.value)

@@ -163,7 +163,7 @@ def test_a_yes_no_parameter_takes_only_true_or_false():
 
 
 def test_resolve_reads_the_parameters_from_the_notebook_namespace():
-    namespace = {"profile": "quick", "seed": 3, "latent_dim": 4, "epochs": None, "x": 1}
+    namespace = {"profile": "quick", "seed": 3, "latent_dim": 4, "epochs": None, "f": print}
     namespace |= {"batch_size": None, "lr": None, "train_limit": None, "test_limit": None}
     run = profiles.resolve("quick", section="template", namespace=namespace)
     assert (run.seed, run.latent_dim) == (3, 4)
@@ -183,3 +183,16 @@ def test_resolve_names_a_parameter_missing_from_the_namespace():
 def test_resolve_takes_a_namespace_or_keywords_not_both():
     with pytest.raises(ValueError, match="either namespace= or keyword parameters"):
         profiles.resolve("quick", section="template", namespace={}, seed=1)
+
+
+def test_resolve_rejects_a_literal_the_chapter_does_not_take_and_names_the_nearest():
+    import math
+
+    namespace = {"seed": 0, "latent_dim": None, "epochs": None, "batch_size": None, "lr": None}
+    namespace |= {"train_limit": None, "test_limit": None, "In": [""], "Out": {}, "_i1": "x"}
+    namespace |= {"math": math, "glue": print, "profile": "quick"}
+    assert profiles.resolve("quick", section="template", namespace=namespace).seed == 0
+    with pytest.raises(ValueError, match=r"unknown parameter 'epochz' \(did you mean 'epochs'\?\)"):
+        profiles.resolve("quick", section="template", namespace=namespace | {"epochz": 3})
+    with pytest.raises(ValueError, match=r"unknown parameter 'zzz'; this chapter takes profile"):
+        profiles.resolve("quick", section="template", namespace=namespace | {"zzz": [1]})

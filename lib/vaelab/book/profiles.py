@@ -18,6 +18,7 @@ runs them at `paper` while the committed parameters cell keeps its literal defau
 from __future__ import annotations
 
 import ast
+import difflib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -195,6 +196,24 @@ def names(section: str) -> tuple[str, ...]:
     return _COMMON + tuple(SIZES[section][PROFILES[0]])
 
 
+_KERNEL_NAMES = {"In", "Out", "exit", "quit", "get_ipython", "open"}  # IPython's own globals
+_LITERALS = (int, float, str, bool, list, tuple, dict, type(None))
+
+
+def _reject_strangers(namespace: Mapping, allowed: tuple[str, ...]) -> None:
+    """A literal in the notebook's namespace that is no parameter of the chapter is a mistyped
+    parameter that papermill injected (it only warns): name it, and the nearest valid name."""
+    for name, value in namespace.items():
+        if name.startswith("_") or name in allowed or name in _KERNEL_NAMES:
+            continue
+        if isinstance(value, _LITERALS):
+            near = difflib.get_close_matches(name, allowed, n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            raise ValueError(
+                f"unknown parameter {name!r}{hint}; this chapter takes {', '.join(allowed)}"
+            )
+
+
 def resolve(profile: str, *, section: str, namespace: Mapping | None = None, **parameters) -> Run:
     """Validate a chapter's parameters; `None` takes the profile's value. Returns a `Run`.
 
@@ -205,6 +224,7 @@ def resolve(profile: str, *, section: str, namespace: Mapping | None = None, **p
     if namespace is not None:
         if parameters:
             raise ValueError("resolve takes either namespace= or keyword parameters, not both")
+        _reject_strangers(namespace, allowed)
         missing = [n for n in allowed[1:] if n not in namespace]
         if missing:
             raise ValueError(f"the parameters cell does not set {', '.join(map(repr, missing))}")
