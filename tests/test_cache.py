@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from vaelab import cache, data, models, quality
+from vaelab import bundle, cache, data, models, quality
 from vaelab.book import profiles
 from vaelab.cache import FitConfig
 from vaelab.data import DataConfig
@@ -192,16 +192,16 @@ def test_an_entry_exported_from_one_cache_imports_into_another(tmp_path, monkeyp
     monkeypatch.setenv("VAELAB_CACHE_DIR", str(tmp_path / "node"))
     model, history = cache.fit(config)
     key = history["run"]["key"]
-    blob = cache.export_entry(key)
+    blob = bundle.export_entry(key)
     assert set(blob) == {"meta", "weights"} and isinstance(blob["weights"], bytes)
     monkeypatch.setenv("VAELAB_CACHE_DIR", str(tmp_path / "driver"))
-    cache.import_entry(key, blob)
+    bundle.import_entry(key, blob)
     loaded, again = cache.fit(config)
     assert again["run"]["from_cache"] and again["run"]["key"] == key
     torch.testing.assert_close(loaded.state_dict(), model.state_dict())
-    cache.import_entry(key, blob)  # already there: nothing to do
+    bundle.import_entry(key, blob)  # already there: nothing to do
     with pytest.raises(ValueError, match="checksum"):
-        cache.import_entry(
+        bundle.import_entry(
             "0" * 20,
             {
                 **blob,
@@ -210,9 +210,9 @@ def test_an_entry_exported_from_one_cache_imports_into_another(tmp_path, monkeyp
             },
         )
     with pytest.raises(ValueError, match="is for key"):
-        cache.import_entry("1" * 20, blob)
+        bundle.import_entry("1" * 20, blob)
     with pytest.raises(FileNotFoundError, match="no cache entry"):
-        cache.export_entry("2" * 20)
+        bundle.export_entry("2" * 20)
 
 
 def test_heldout_enters_the_key_only_when_set_and_fit_records_the_test_curve():
@@ -375,3 +375,15 @@ def test_the_objective_of_a_fit_is_keyed_with_its_training_settings():
     config = asperti.fit_config("mlp", epochs=2, seed=0, kl_weight=0.0, mu_penalty=1.0)
     assert cache.key_fields(config)["train"]["mu_penalty"] == 1.0
     assert "objective" not in cache.key_fields(config)
+
+
+def test_the_log_lists_every_entry_and_memo_a_process_used(tmp_path, monkeypatch):
+    log = tmp_path / "used.jsonl"
+    monkeypatch.setenv(cache.LOG_ENV, str(log))
+    cache.fit(TINY)
+    cache.memo("result", {"x": 1}, lambda: {"v": 1})
+    cache.memo("result", {"x": 1}, lambda: {"v": 2})
+    used = cache.used(log)
+    (memo,) = [p.name for p in (cache.cache_root() / "memo").iterdir()]
+    assert used == {"entries": [cache.config_key(TINY)], "memos": [memo]}
+    assert cache.usage(log)["trained"] == 1  # memo lines are not entries

@@ -196,6 +196,7 @@ def memo(kind: str, params: dict, compute, *, refresh: bool = False) -> dict:
     path = (
         cache_root() / "memo" / f"{kind}-{hashlib.sha256(payload.encode()).hexdigest()[:20]}.json"
     )
+    _log_memo(path.name)
     if path.exists() and not refresh:
         kept = _read_memo(path)
         if kept is not None:
@@ -205,7 +206,7 @@ def memo(kind: str, params: dict, compute, *, refresh: bool = False) -> dict:
         raise TypeError(f"memo: compute must return a dict, got {type(result).__name__}")
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps({"kind": kind, "params": params, "result": result}, sort_keys=True)
-    _atomic_write(path, lambda tmp: Path(tmp).write_text(text))
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text))
     return json.loads(text)["result"]
 
 
@@ -227,12 +228,31 @@ def _log_use(key: str, run: dict) -> None:
             f.write(json.dumps(line) + "\n")
 
 
+def _log_memo(name: str) -> None:
+    path = os.environ.get(LOG_ENV)
+    if path:
+        with open(path, "a") as f:
+            f.write(json.dumps({"memo": name}) + "\n")
+
+
+def used(log: Path) -> dict:
+    """`{"entries": keys, "memos": memo file names}` that a `LOG_ENV` file lists, each once."""
+    lines = (
+        [json.loads(t) for t in Path(log).read_text().splitlines()] if Path(log).exists() else []
+    )
+    return {
+        "entries": sorted({r["key"] for r in lines if "key" in r}),
+        "memos": sorted({r["memo"] for r in lines if "memo" in r}),
+    }
+
+
 def usage(log: Path) -> dict:
     """Summary of a `LOG_ENV` file, counting each entry once: entries trained, entries only
     loaded, and the training seconds of all of them (what an empty cache would add)."""
     lines = (
         [json.loads(t) for t in Path(log).read_text().splitlines()] if Path(log).exists() else []
     )
+    lines = [r for r in lines if "key" in r]  # entries, not memos
     trained = {r["key"] for r in lines if not r["from_cache"]}
     seconds = {r["key"]: r["train_seconds"] for r in lines}
     return {
@@ -301,7 +321,7 @@ def write_entry(entry: Path, key: str, config, state: dict, history: dict) -> No
         shutil.rmtree(entry)  # a corrupt or partial entry
     entry.mkdir(parents=True)
     weights = entry / "weights.safetensors"
-    _atomic_write(weights, lambda tmp: save_file(state, tmp))
+    atomic_write(weights, lambda tmp: save_file(state, tmp))
     meta = {
         "key": key,
         "code_version": CODE_VERSION,
@@ -310,7 +330,7 @@ def write_entry(entry: Path, key: str, config, state: dict, history: dict) -> No
         "history": history,
     }
     text = json.dumps(meta, indent=1, default=list)
-    _atomic_write(entry / "meta.json", lambda tmp: Path(tmp).write_text(text))
+    atomic_write(entry / "meta.json", lambda tmp: Path(tmp).write_text(text))
 
 
 def read_entry(entry: Path, key: str, build):
@@ -341,39 +361,8 @@ def _load_entry(entry: Path, key: str, config: FitConfig, dev: torch.device):
     return model.to(dev).eval(), history
 
 
-def export_entry(key: str) -> dict:
-    """An entry's files as `{"meta": text, "weights": bytes}`, to carry it to another machine's
-    cache (a Ray worker returns this to the driver)."""
-    entry = cache_root() / key
-    if not (entry / "meta.json").exists():
-        raise FileNotFoundError(f"no cache entry {key} under {cache_root()}")
-    return {
-        "meta": (entry / "meta.json").read_text(),
-        "weights": (entry / "weights.safetensors").read_bytes(),
-    }
-
-
-def import_entry(key: str, blob: dict) -> None:
-    """Write an `export_entry` blob into this cache after checking its key and weights checksum;
-    nothing to do when a valid entry is already there."""
-    meta = json.loads(blob["meta"])
-    if meta.get("key") != key:
-        raise ValueError(f"the entry is for key {meta.get('key')!r}, not {key!r}")
-    if hashlib.sha256(blob["weights"]).hexdigest() != meta.get("weights_sha256"):
-        raise ValueError(f"entry {key}: the weights do not match their checksum")
-    entry = cache_root() / key
-    entry.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(entry) + ".lock"):
-        if (entry / "meta.json").exists():
-            return
-        if entry.exists():
-            shutil.rmtree(entry)  # a partial entry
-        entry.mkdir()
-        _atomic_write(entry / "weights.safetensors", lambda t: Path(t).write_bytes(blob["weights"]))
-        _atomic_write(entry / "meta.json", lambda t: Path(t).write_text(blob["meta"]))
-
-
-def _atomic_write(path: Path, write) -> None:
+def atomic_write(path: Path, write) -> None:
+    """`write(tmp)` to a temporary file beside `path`, then rename it onto `path`."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:

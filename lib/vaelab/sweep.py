@@ -26,7 +26,7 @@ from pathlib import Path
 
 import torch
 
-from . import cache, models
+from . import bundle, cache, models
 from .train import progress_bar
 
 BACKENDS = ("local", "ray")
@@ -161,7 +161,7 @@ def ray_task(config: cache.FitConfig, threads: int) -> dict:
     os.environ["VAELAB_PROGRESS"] = "0"
     torch.set_num_threads(threads)
     _, history = cache.fit(config)
-    return cache.export_entry(history["run"]["key"])
+    return bundle.export_entry(history["run"]["key"])
 
 
 def ray_error(error: BaseException) -> str:
@@ -207,7 +207,7 @@ def _ray_tasks(ray, todo: dict, *, threads: int, progress: bool) -> dict:
         done, pending = ray.wait(pending, num_returns=1)
         key = refs[done[0]]
         try:
-            cache.import_entry(key, ray.get(done[0]))
+            bundle.import_entry(key, ray.get(done[0]))
         except Exception as e:  # the task raised, its worker died, or the entry is damaged
             errors[key] = ray_error(e)
         if bar is not None:
