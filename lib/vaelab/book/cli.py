@@ -5,11 +5,13 @@ vaelab run CHAPTER [-p NAME VALUE ...] [--profile P] [--output DIR]   (--help: i
 vaelab book [--profile P] [--jobs N]
 vaelab publish [CHAPTER ...]
 vaelab scoreboard [--check]
+vaelab models export [--profile P] FILE | vaelab models import FILE
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -72,6 +74,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("chapters", nargs="*", help="only these chapters (default: every chapter)")
     s = sub.add_parser("scoreboard", help="write book/scoreboard.md from the committed chapters")
     s.add_argument("--check", action="store_true", help="only say whether the page is current")
+    m = sub.add_parser("models", help="trained models as one archive: export or import")
+    m.add_argument("action", choices=["export", "import"])
+    m.add_argument("file", type=Path, help="the archive (.tar.gz)")
+    m.add_argument(
+        "--profile",
+        choices=profiles.PROFILES,
+        default="paper",
+        help="export: the models the book uses at this profile (default paper)",
+    )
     return parser
 
 
@@ -88,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
             return _book(root, args.profile, args.jobs)
         if args.command == "scoreboard":
             return _scoreboard(root, check=args.check)
+        if args.command == "models":
+            return _models(root, args)
         return _publish(root, args.chapters)
     except (FileNotFoundError, ValueError, RuntimeError) as e:
         print(f"vaelab: {e}", file=sys.stderr)
@@ -173,6 +186,46 @@ def _data(args) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def uses(root: Path, profile: str) -> dict:
+    """`{"entries": [...], "memos": [...]}` the book's chapters used at `profile`, from the
+    committed record (`vaelab publish`) and the executed book's (`vaelab book`)."""
+    found = {"entries": set(), "memos": set()}
+    records = [root / runner.CACHE_USE, root / "_build" / "executed" / runner.CACHE_USE]
+    chapters = [
+        use
+        for path in records
+        if path.is_file()
+        for use in json.loads(path.read_text()).get(profile, {}).values()
+    ]
+    if not chapters:
+        raise FileNotFoundError(
+            f"no record of what the book uses at {profile}: run `vaelab book --profile "
+            f"{profile}` (or `vaelab publish` for paper) first"
+        )
+    for use in chapters:
+        found["entries"] |= set(use["entries"])
+        found["memos"] |= set(use["memos"])
+    return {k: sorted(v) for k, v in found.items()}
+
+
+def _models(root: Path, args) -> int:
+    from vaelab import bundle, cache
+
+    if args.action == "export":
+        made = bundle.export(args.file, **uses(root, args.profile))
+        print(
+            f"vaelab: wrote {args.file}: {made['entries']} cache entries and {made['memos']} "
+            f"memos of the book at {args.profile}, {made['bytes'] / 1e6:.1f} MB"
+        )
+        return 0
+    got = bundle.load(args.file)
+    print(
+        f"vaelab: {args.file}: added {got['entries_added']} entries and {got['memos_added']} "
+        f"memos ({got['already_there']} already in the cache) to {cache.cache_root()}"
+    )
+    return 0
 
 
 def _scoreboard(root: Path, *, check: bool) -> int:

@@ -34,6 +34,7 @@ TEMPLATE = Path("book/template.ipynb")
 APPENDIX = Path("book/appendix/reproducing.ipynb")  # shows the run times of the other chapters
 TIMING = Path("book/appendix/performance.ipynb")  # times the machine: never beside another chapter
 RUN_TIMES = APPENDIX.parent / "run_times.json"
+CACHE_USE = APPENDIX.parent / "cache_use.json"  # the cache entries and memos each chapter used
 
 
 class ChapterFailed(RuntimeError):
@@ -78,6 +79,8 @@ class Executed:
     trained: int = 0  # models it trained (cache entries made)
     loaded: int = 0  # models it loaded from the training cache
     train_seconds: float = 0.0  # training time of every model it used, when they were trained
+    entries: tuple[str, ...] = ()  # the training-cache entries it used (keys)
+    memos: tuple[str, ...] = ()  # the memos it used (file names)
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -245,7 +248,7 @@ def execute(
             ) from None
     seconds = time.perf_counter() - start
     nbformat.write(strip(nbformat.read(output, as_version=4)), output)
-    used = cache.usage(log)
+    used, names = cache.usage(log), cache.used(log)
     log.unlink(missing_ok=True)
     return Executed(
         chapter=chapter,
@@ -255,6 +258,8 @@ def execute(
         trained=used["trained"],
         loaded=used["loaded"],
         train_seconds=used["train_seconds"],
+        entries=tuple(names["entries"]),
+        memos=tuple(names["memos"]),
     )
 
 
@@ -354,10 +359,21 @@ def _execute_alone(args, progress: bool = False):
         return e
 
 
-def record_times(path: Path, runs: list[Executed], *, base: Path | None = None) -> None:
-    """Merge the run times of `runs` into the JSON file `path` (read from `base` if given)."""
+def _merged(path: Path, base: Path | None) -> dict:
     source = base if base is not None and base.is_file() else path
-    table = json.loads(source.read_text()) if source.is_file() else {}
+    return json.loads(source.read_text()) if source.is_file() else {}
+
+
+def record_times(path: Path, runs: list[Executed], *, base: Path | None = None) -> None:
+    """Merge the run times of `runs` into the JSON file `path` (read from `base` if given), and
+    the cache entries and memos each used into `cache_use.json` beside it."""
+    table = _merged(path, base)
+    use = _merged(path.with_name(CACHE_USE.name), base and base.with_name(CACHE_USE.name))
+    for r in runs:
+        use.setdefault(r.profile, {})[str(r.chapter)] = {
+            "entries": sorted(r.entries),
+            "memos": sorted(r.memos),
+        }
     import torch
 
     for r in runs:
@@ -372,3 +388,4 @@ def record_times(path: Path, runs: list[Executed], *, base: Path | None = None) 
         }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(table, indent=1, sort_keys=True) + "\n")
+    path.with_name(CACHE_USE.name).write_text(json.dumps(use, indent=1, sort_keys=True) + "\n")
