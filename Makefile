@@ -60,6 +60,7 @@ test-browser: test-build
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 bench: setup
 	$(BIN)/python bench/train_throughput.py
