@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup data book html publish test test-unit test-notebooks test-build test-browser lint bench clean
+.PHONY: setup data book html publish test test-unit test-notebooks test-build test-browser browser-deps npm-dep lint bench clean
 
 setup: $(STAMP) data
 
@@ -29,7 +29,7 @@ book: setup
 	$(BIN)/vaelab book --profile quick
 
 # Render the committed notebooks only (what was published), in seconds.
-html: $(STAMP)
+html: $(STAMP) npm-dep
 	$(BIN)/jupyter-book build -W --keep-going .
 
 # Re-execute the committed chapters in place at the paper profile (slow: hours).
@@ -54,8 +54,25 @@ test-notebooks: setup
 
 test-build: html
 
-test-browser: test-build
+test-browser: test-build browser-deps
 	VAELAB_HTML_DIR=_build/html $(BIN)/python -m pytest -m browser -rs
+
+# Debian packages a target needs, installed when root and apt are available (as `data` does for
+# Fashion-MNIST): $(call apt_need,COMMAND:PACKAGE ...,what happens without them).
+apt_need = need=(); for pair in $(1); do command -v $${pair%%:*} >/dev/null || need+=($${pair/*:/}); done; \
+	if [ -n "$${need[*]}" ]; then \
+	  if [[ $$(id -u) == 0 ]] && command -v apt-get >/dev/null; then \
+	    echo "make: apt-get install $${need[*]}"; \
+	    apt-get update -qq && apt-get install -y -qq "$${need[@]}" >/dev/null; \
+	  else echo "make: cannot install $${need[*]} (not root, or no apt): $(2)"; fi; \
+	fi
+
+# The browser test needs chromium and its driver; the book build needs npm (MathJax).
+browser-deps:
+	@$(call apt_need,chromium:chromium chromedriver:chromium-driver,the browser test will skip)
+
+npm-dep:
+	@$(call apt_need,npm:npm,the book build cannot fetch MathJax)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
