@@ -1,6 +1,9 @@
 import dataclasses
 import json
 import multiprocessing as mp
+import os
+import subprocess
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -387,3 +390,52 @@ def test_the_log_lists_every_entry_and_memo_a_process_used(tmp_path, monkeypatch
     (memo,) = [p.name for p in (cache.cache_root() / "memo").iterdir()]
     assert used == {"entries": [cache.config_key(TINY)], "memos": [memo]}
     assert cache.usage(log)["trained"] == 1  # memo lines are not entries
+
+
+_TRAIN_ONE = """
+import sys, torch
+torch.set_num_threads(1)
+from vaelab import cache, data, models
+from vaelab.cache import FitConfig
+from vaelab.data import DataConfig
+from vaelab.train import TrainConfig
+config = FitConfig(
+    data=DataConfig("tiles", tiles=data.TilesSpec(n=4096)),
+    model=models.ModelConfig(latent_dim=8, hidden=(256, 256)),
+    train=TrainConfig(epochs=20, batch_size=64),
+)
+model, history = cache.fit(config)
+print(history["run"]["key"], history.get("resumed_from_epoch", 0))
+"""
+
+
+def _train_one(cache_dir, **kw):
+    env = {**os.environ, "VAELAB_CACHE_DIR": str(cache_dir), "VAELAB_PROGRESS": "0"}
+    return subprocess.Popen([sys.executable, "-c", _TRAIN_ONE], env=env, text=True, **kw)
+
+
+@pytest.mark.slow
+def test_a_training_process_killed_mid_run_resumes_to_the_weights_of_an_uninterrupted_one(
+    tmp_path,
+):
+    whole = _train_one(tmp_path / "whole", stdout=subprocess.PIPE)
+    victim = _train_one(tmp_path / "killed")
+    partial = None
+    deadline = time.time() + 300
+    while partial is None and time.time() < deadline and victim.poll() is None:
+        found = list((tmp_path / "killed").glob("*.partial/state.json"))
+        partial = found[0] if found else None
+        time.sleep(0.02)
+    victim.kill()
+    victim.wait()
+    assert partial is not None, "no checkpoint appeared before the run ended"
+    key = partial.parent.name.removesuffix(".partial")
+    assert not (tmp_path / "killed" / key / "meta.json").exists(), "killed too late"
+    done = _train_one(tmp_path / "killed", stdout=subprocess.PIPE).communicate(timeout=600)[0]
+    assert done.split()[0] == key and int(done.split()[1]) >= cache.CHECKPOINT_EVERY
+    whole_key = whole.communicate(timeout=600)[0].split()[0]
+    a = json.loads((tmp_path / "whole" / whole_key / "meta.json").read_text())
+    b = json.loads((tmp_path / "killed" / key / "meta.json").read_text())
+    assert a["weights_sha256"] == b["weights_sha256"]
+    assert a["history"]["loss"] == b["history"]["loss"]
+    assert not (tmp_path / "killed" / f"{key}.partial").exists()

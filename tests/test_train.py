@@ -188,3 +188,77 @@ def test_recorded_terms_are_epoch_means_weighted_by_batch_size():
     assert seen == [64, 36]
     assert history["size"] == [pytest.approx((64 * 64 + 36 * 36) / 100)]
     assert history["pair"] == [[1.0, 1.0]]
+
+
+class _Crash(RuntimeError):
+    pass
+
+
+def _crash_after(epoch: int, armed: list):
+    """An after-epoch hook that raises after `epoch` while `armed` holds True: a kill."""
+
+    def hook(model):
+        if armed[0] and len(seen) == epoch - 1:
+            raise _Crash(f"killed after epoch {epoch}")
+        seen.append(epoch)
+        return 0.0
+
+    seen: list[int] = []
+    return hook
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_a_run_interrupted_after_a_checkpoint_resumes_to_identical_weights(
+    fmnist, tmp_path, precision
+):
+    x = fmnist[0][:512]
+    cfg = TrainConfig(epochs=5, batch_size=128, precision=precision)
+
+    def fresh():
+        torch.manual_seed(3)
+        return models.MLPVAE(4, (32,))
+
+    never = [False]
+    whole = fresh()
+    expected = train(
+        whole, x, cfg, objective=ELBO, seed=3, after_epoch={"k": _crash_after(4, never)}
+    )
+    ckpt, armed = tmp_path / "ckpt", [True]
+    kw = dict(objective=ELBO, seed=3, checkpoint=ckpt, checkpoint_every=2)
+    with pytest.raises(_Crash):
+        train(fresh(), x, cfg, **kw, after_epoch={"k": _crash_after(4, armed)})
+    assert (ckpt / "state.json").is_file()
+    resumed, armed[0] = fresh(), False
+    history = train(resumed, x, cfg, **kw, after_epoch={"k": _crash_after(4, armed)})
+    assert history["resumed_from_epoch"] == 2
+    for a, b in zip(whole.state_dict().values(), resumed.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+    assert history["loss"] == expected["loss"] and history["epoch"] == expected["epoch"]
+    assert not ckpt.exists()  # removed once the run is complete
+
+
+def test_a_checkpoint_of_another_run_is_refused(fmnist, tmp_path):
+    x = fmnist[0][:256]
+    ckpt = tmp_path / "ckpt"
+    cfg = TrainConfig(epochs=3, batch_size=128)
+    with pytest.raises(_Crash):
+        train(
+            models.MLPVAE(4, (32,)),
+            x,
+            cfg,
+            objective=ELBO,
+            seed=1,
+            checkpoint=ckpt,
+            checkpoint_every=1,
+            after_epoch={"crash": _crash_after(2, [True])},
+        )
+    with pytest.raises(ValueError, match="checkpoint .* is of another run"):
+        train(
+            models.MLPVAE(4, (32,)),
+            x,
+            dataclasses.replace(cfg, lr=0.5),
+            objective=ELBO,
+            seed=1,
+            checkpoint=ckpt,
+            checkpoint_every=1,
+        )

@@ -5,7 +5,8 @@ Three layers; imports flow one way, core -> papers -> book, and no paper imports
 The core, which knows no paper:
 `data` (data sets, `DataConfig`), `models` (dense and convolutional VAEs), `linear` (PPCA in
 closed form), `elbo` (KL, likelihoods, the ELBO and its variants as objectives, IWAE), `train`
-(one loop, handed an objective), `cache` (train-or-load, the one memo, cache keys), `evals`
+(one loop, handed an objective), `checkpoint` (resumable runs), `cache` (train-or-load, the one
+memo, cache keys), `bundle` (trained models as one checked archive), `evals`
 (fingerprints and memoized evaluations), `sweep` (`fit_many`: local processes or Ray),
 `metrics` (per-unit statistics, active units, typicality, unit ablation), `quality` (the feature
 classifier, Fréchet distance, class entropy), `theory` (typical sets, Theorem 3), `stats`

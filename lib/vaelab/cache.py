@@ -35,6 +35,9 @@ from vaelab.train import ADDED_LATER, TrainConfig, heldout_loss, probe_hooks, tr
 CODE_VERSION = "1"
 # When set, every entry a process uses is appended to this JSON-lines file (see `usage`).
 LOG_ENV = "VAELAB_CACHE_LOG"
+# Epochs between two checkpoints of a training run (`<key>.partial`): a run killed and started
+# again resumes from the last one, to the same weights (`vaelab.checkpoint`).
+CHECKPOINT_EVERY = 5
 KEYED_INTO = "cache: keyed into"  # field metadata: hash this field inside that sibling section
 
 
@@ -282,6 +285,8 @@ def _train(config: FitConfig, key: str, dev: torch.device):
         after_epoch=after_epoch,
         device=dev,
         desc=f"{config.model.kind} n={config.model.latent_dim} {config.data.name}",
+        checkpoint=cache_root() / f"{key}.partial",
+        checkpoint_every=CHECKPOINT_EVERY,
     )
     history["run"] = run_info(key, config.data.name, time.perf_counter() - t0, dev)
     return model, history

@@ -13,9 +13,11 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 
+from . import checkpoint as ckpt
 from . import elbo
 from .models import device as default_device
 
@@ -78,6 +80,8 @@ def train(
     device: torch.device | None = None,
     desc: str = "train",
     fused_adam: bool = True,
+    checkpoint: Path | None = None,
+    checkpoint_every: int = 0,
 ) -> dict:
     """Train `model` on `x` (N, ...) (and labels `y`) with Adam; return the per-epoch history.
 
@@ -89,6 +93,11 @@ def train(
     appended to `history[name]` after each epoch. `fused_adam=False`: torch's default Adam (the
     classifier's entries were trained with it). The same seed on the same machine, torch build
     and thread count gives identical weights and history.
+
+    `checkpoint`: a folder where the run's state is saved every `checkpoint_every` epochs
+    (`vaelab.checkpoint`); a run that finds one there resumes after its epoch, and ends with the
+    weights an uninterrupted run would have (`history["resumed_from_epoch"]` says so). The
+    folder is removed when the run completes.
     """
     dev = device or default_device()
     torch.manual_seed(seed)
@@ -101,10 +110,22 @@ def train(
     steps_per_epoch = math.ceil(len(x) / config.batch_size)
     history = {"epoch": [], "epoch_seconds": [], "hooks": {name: [] for name in hooks}}
     history |= {name: [] for name in after_epoch}
-    _run_hooks(hooks, model, 0, history)
-    step = 0
+    step, first = 0, 1
+    run = ""
+    if checkpoint is not None:
+        extra = ("adam", fused_adam, sorted(hooks), hook_every, sorted(after_epoch))
+        run = ckpt.fingerprint(
+            config, seed=seed, images=len(x), objective=objective, model=model, extra=extra
+        )
+        found = ckpt.load(Path(checkpoint), run=run, model=model, opt=opt, gen=gen)
+        if found is not None:
+            step, first = found["step"], found["epoch"] + 1
+            history = found["history"] | {"resumed_from_epoch": found["epoch"]}
+    if first == 1:
+        _run_hooks(hooks, model, 0, history)
     bar = progress_bar(config.epochs * steps_per_epoch, desc)
-    for epoch in range(1, config.epochs + 1):
+    bar.update(step)
+    for epoch in range(first, config.epochs + 1):
         t0 = time.perf_counter()
         sums = _EpochSums()
         perm = torch.randperm(len(x), generator=gen).to(dev)
@@ -122,7 +143,13 @@ def train(
         for name, fn in after_epoch.items():
             history[name].append(fn(model))
         bar.set_postfix(epoch=epoch, loss=f"{history['loss'][-1]:.2f}")
+        due = checkpoint is not None and checkpoint_every and epoch % checkpoint_every == 0
+        if due and epoch < config.epochs:
+            state = dict(run=run, epoch=epoch, step=step, history=history)
+            ckpt.save(Path(checkpoint), **state, model=model, opt=opt, gen=gen)
     bar.close()
+    if checkpoint is not None:
+        ckpt.remove(Path(checkpoint))
     model.eval()
     return history
 
