@@ -14,7 +14,7 @@ classifier, Fréchet distance, class entropy), `theory` (typical sets, Theorem 3
 
 `vaelab.papers`, one module per part of the book: `azmoodeh` (Part I), `asperti` (Part II),
 `synthesis` (Part III), `performance` (the appendix); each holds its configs, measurements and
-claims; the three papers are packages whose `figures` draw their figures (`asperti.paper`,
+claims; the three parts are packages whose `figures` draw their figures (`asperti.paper`,
 `asperti.claims`, `synthesis.rows`, `synthesis.claims` beside them).
 
 `vaelab.book`, the tooling: `profiles` and `sizes` (run sizes), `runner` (papermill), `site`
