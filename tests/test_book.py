@@ -2,6 +2,8 @@
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -276,3 +278,24 @@ def test_papermill_itself_stops_at_a_mistyped_parameter_and_names_the_right_one(
             progress_bar=False,
         )
     assert "unknown parameter 'epochz' (did you mean 'epochs'?)" in str(caught.value)
+
+
+def test_vaelab_run_prints_no_kernel_warning_or_error_line(tmp_path):
+    bindir = Path(sys.executable).parent
+    done = subprocess.run(
+        [
+            str(bindir / "vaelab"),
+            "run",
+            "template",
+            "--profile",
+            "smoke",
+            "--output",
+            str(tmp_path),
+        ],
+        cwd=runner.find_root(),
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = (done.stdout + done.stderr).replace("\r", "\n").splitlines()
+    assert not [line for line in lines if "WARNING" in line or "ERROR" in line]

@@ -34,6 +34,10 @@ TEMPLATE = Path("book/template.ipynb")
 APPENDIX = Path("book/appendix/reproducing.ipynb")  # shows the run times of the other chapters
 TIMING = Path("book/appendix/performance.ipynb")  # times the machine: never beside another chapter
 RUN_TIMES = APPENDIX.parent / "run_times.json"
+# The kernel's own log is not the chapter's output: its "running over TCP without encryption"
+# (a local kernel, as every Jupyter front end starts one) and its "KeyboardInterrupt caught" at
+# shutdown read as failures in a terminal. A cell's error still stops the run (papermill).
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
 CACHE_USE = APPENDIX.parent / "cache_use.json"  # the cache entries and memos each chapter used
 
 
@@ -235,6 +239,7 @@ def execute(
                 progress_bar=progress,
                 cwd=str(cwd or (root / chapter).parent),
                 kernel_name="python3",
+                extra_arguments=KERNEL_ARGUMENTS,
             )
         except PapermillExecutionError as e:
             error = f"{e.ename}: {e.evalue}"
