@@ -1,4 +1,6 @@
 import dataclasses
+import json
+import os
 
 import pytest
 import torch
@@ -262,3 +264,38 @@ def test_a_checkpoint_of_another_run_is_refused(fmnist, tmp_path):
             checkpoint=ckpt,
             checkpoint_every=1,
         )
+
+
+def test_training_reports_its_progress_to_the_file_a_runner_watches(fmnist, tmp_path, monkeypatch):
+    from vaelab import train as train_module
+
+    report = tmp_path / "progress.jsonl"
+    monkeypatch.setenv(train_module.PROGRESS_FILE_ENV, str(report))
+    model = models.MLPVAE(2, (8,))
+    train(model, fmnist[0][:256], TrainConfig(epochs=2, batch_size=128), objective=ELBO, desc="m1")
+    lines = [json.loads(t) for t in report.read_text().splitlines()]
+    assert lines[-1] | {"seconds": 0} == {
+        "pid": os.getpid(),
+        "desc": "m1",
+        "done": 4,
+        "total": 4,
+        "closed": True,
+        "seconds": 0,
+    }
+
+
+def test_the_watcher_shows_each_running_model_with_its_eta(tmp_path):
+    from vaelab.book import terminal
+
+    report = tmp_path / "progress.jsonl"
+    lines = [
+        {"pid": 1, "desc": "mlp n=800", "done": 50, "total": 200, "seconds": 10.0},
+        {"pid": 2, "desc": "conv n=16", "done": 10, "total": 10, "seconds": 3.0, "closed": True},
+        {"pid": 3, "desc": "mlp n=2", "done": 0, "total": 100, "seconds": 0.0},
+    ]
+    report.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    text = terminal.progress_line(report, "book/a.ipynb")
+    assert text == (
+        "book/a.ipynb: training mlp n=800 [##--------] 25% (ETA 30 s), mlp n=2 [----------] 0%"
+    )
+    assert terminal.progress_line(tmp_path / "none.jsonl", "book/a.ipynb") == ""

@@ -7,6 +7,7 @@ batches from it (no DataLoader: building samples one by one is the slow part of 
 from __future__ import annotations
 
 import importlib.util
+import json
 import math
 import os
 import sys
@@ -249,13 +250,50 @@ def probe_hooks(config: TrainConfig, x: torch.Tensor) -> dict:
     return hooks
 
 
+# When set (by `vaelab run`/`book`/`publish` for the kernel), every progress bar also appends its
+# state to this file as JSON lines, at most one a second, so the terminal can show it.
+PROGRESS_FILE_ENV = "VAELAB_PROGRESS_FILE"
+
+
 def progress_bar(total: int, desc: str):
-    """A tqdm bar: a widget in a Jupyter kernel that has ipywidgets, text on stderr otherwise."""
+    """A tqdm bar: a widget in a Jupyter kernel that has ipywidgets, text on stderr otherwise;
+    reported to `PROGRESS_FILE_ENV` when that is set."""
     from tqdm import tqdm
 
     if _in_kernel_with_widgets():
         from tqdm.notebook import tqdm
-    return tqdm(total=total, desc=desc, unit="step", disable=not progress_enabled(), leave=False)
+    bar = tqdm(total=total, desc=desc, unit="step", disable=not progress_enabled(), leave=False)
+    path = os.environ.get(PROGRESS_FILE_ENV)
+    return _Reported(bar, desc, total, path) if path else bar
+
+
+class _Reported:
+    """A bar that also writes `{pid, desc, done, total, seconds[, closed]}` lines to `path`."""
+
+    def __init__(self, bar, desc: str, total: int, path: str):
+        self.bar, self.desc, self.total, self.path = bar, desc, total, path
+        self.done, self.start, self.last = 0, time.monotonic(), -1.0
+
+    def _write(self, closed: bool = False) -> None:
+        now = time.monotonic()
+        line = {"pid": os.getpid(), "desc": self.desc, "done": self.done, "total": self.total}
+        line |= {"seconds": round(now - self.start, 2)} | ({"closed": True} if closed else {})
+        with open(self.path, "a") as f:
+            f.write(json.dumps(line) + "\n")
+        self.last = now
+
+    def update(self, n: int = 1) -> None:
+        self.bar.update(n)
+        self.done += n
+        if time.monotonic() - self.last >= 1.0:
+            self._write()
+
+    def set_postfix(self, **kwargs) -> None:
+        self.bar.set_postfix(**kwargs)
+
+    def close(self) -> None:
+        self.bar.close()
+        self._write(closed=True)
 
 
 def _in_kernel_with_widgets() -> bool:

@@ -28,16 +28,12 @@ from pathlib import Path
 import nbformat
 import yaml
 
-from . import profiles
+from . import profiles, terminal
 
 TEMPLATE = Path("book/template.ipynb")
 APPENDIX = Path("book/appendix/reproducing.ipynb")  # shows the run times of the other chapters
 TIMING = Path("book/appendix/performance.ipynb")  # times the machine: never beside another chapter
 RUN_TIMES = APPENDIX.parent / "run_times.json"
-# The kernel's own log is not the chapter's output: its "running over TCP without encryption"
-# (a local kernel, as every Jupyter front end starts one) and its "KeyboardInterrupt caught" at
-# shutdown read as failures in a terminal. A cell's error still stops the run (papermill).
-KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
 CACHE_USE = APPENDIX.parent / "cache_use.json"  # the cache entries and memos each chapter used
 
 
@@ -224,22 +220,27 @@ def execute(
     from papermill.exceptions import PapermillExecutionError
 
     from vaelab import cache  # torch: imported only when a chapter runs
+    from vaelab.train import PROGRESS_FILE_ENV
 
     profiles.check("profile", profile)
     output.parent.mkdir(parents=True, exist_ok=True)
     log = output.with_name(output.name + ".cache.jsonl")
     log.unlink(missing_ok=True)
     start = time.perf_counter()
-    with _environment(**{profiles.ENV: profile, "VAELAB_PROGRESS": "0", cache.LOG_ENV: str(log)}):
+    watched = output.with_name(output.name + ".progress.jsonl")
+    watched.unlink(missing_ok=True)
+    env = {profiles.ENV: profile, "VAELAB_PROGRESS": "0", cache.LOG_ENV: str(log)}
+    env[PROGRESS_FILE_ENV] = str(watched)
+    with _environment(**env), terminal.watch(watched, chapter, progress):
         try:
             papermill.execute_notebook(
                 str(root / chapter),
                 str(output),
                 parameters=parameters or None,
-                progress_bar=progress,
+                progress_bar=False,  # terminal.watch shows the chapter and its models
                 cwd=str(cwd or (root / chapter).parent),
                 kernel_name="python3",
-                extra_arguments=KERNEL_ARGUMENTS,
+                extra_arguments=terminal.KERNEL_ARGUMENTS,
             )
         except PapermillExecutionError as e:
             error = f"{e.ename}: {e.evalue}"
@@ -255,6 +256,7 @@ def execute(
     nbformat.write(strip(nbformat.read(output, as_version=4)), output)
     used, names = cache.usage(log), cache.used(log)
     log.unlink(missing_ok=True)
+    watched.unlink(missing_ok=True)
     return Executed(
         chapter=chapter,
         output=output,
