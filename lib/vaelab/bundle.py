@@ -29,6 +29,7 @@ from pathlib import Path
 from filelock import FileLock
 
 from vaelab import cache
+from vaelab.checkpoint import atomic_write
 
 MANIFEST = "manifest.json"
 FORMAT = "vaelab-models/1"
@@ -164,10 +165,7 @@ def load(path: Path) -> dict:
                 added["already_there"] += 1
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.replace(tmp, target)
+            atomic_write(target, lambda tmp, data=data: Path(tmp).write_bytes(data))
             added["memos_added"] += 1
     return added
 
@@ -201,5 +199,5 @@ def import_entry(key: str, blob: dict) -> None:
             shutil.rmtree(entry)  # a partial entry
         entry.mkdir()
         weights = blob["weights"]
-        cache.atomic_write(entry / "weights.safetensors", lambda t: Path(t).write_bytes(weights))
-        cache.atomic_write(entry / "meta.json", lambda t: Path(t).write_text(blob["meta"]))
+        atomic_write(entry / "weights.safetensors", lambda t: Path(t).write_bytes(weights))
+        atomic_write(entry / "meta.json", lambda t: Path(t).write_text(blob["meta"]))

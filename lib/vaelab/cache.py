@@ -16,7 +16,6 @@ import json
 import os
 import platform
 import shutil
-import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from filelock import FileLock
 from safetensors.torch import load_file, save_file
 
 from vaelab import data, elbo, models
+from vaelab.checkpoint import atomic_write
 from vaelab.data import DataConfig, load_data
 from vaelab.train import ADDED_LATER, TrainConfig, heldout_loss, probe_hooks, train
 
@@ -364,18 +364,6 @@ def _load_entry(entry: Path, key: str, config: FitConfig, dev: torch.device):
         return None
     model, history = found
     return model.to(dev).eval(), history
-
-
-def atomic_write(path: Path, write) -> None:
-    """`write(tmp)` to a temporary file beside `path`, then rename it onto `path`."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def _sha256(path: Path) -> str:

@@ -36,7 +36,8 @@ def fingerprint(config, *, seed: int, images: int, objective, model, extra=()) -
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
-def _write(path: Path, write) -> None:
+def atomic_write(path: Path, write) -> None:
+    """`write(tmp)` to a temporary file beside `path`, then rename it onto `path`."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
@@ -59,10 +60,10 @@ def save(folder: Path, *, run: str, epoch: int, step: int, history: dict, model,
     if torch.cuda.is_available():
         tensors["rng.cuda"] = torch.cuda.get_rng_state()
     name = f"tensors-{epoch}.safetensors"
-    _write(folder / name, lambda tmp: save_file(tensors, tmp))
+    atomic_write(folder / name, lambda tmp: save_file(tensors, tmp))
     state = {"run": run, "epoch": epoch, "step": step, "tensors": name, "history": history}
     text = json.dumps(state, default=list)
-    _write(folder / STATE, lambda tmp: Path(tmp).write_text(text))
+    atomic_write(folder / STATE, lambda tmp: Path(tmp).write_text(text))
     for old in folder.glob("tensors-*.safetensors"):
         if old.name != name:
             old.unlink()
