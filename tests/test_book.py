@@ -10,7 +10,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from vaelab.book import cli, runner, site
+from vaelab.book import cli, runner, scoreboard, site
 
 PARAMS = """profile: str = "quick"  # smoke | quick | paper
 latent_dim: int = None  # latent units (None: the profile's value)"""
@@ -299,3 +299,18 @@ def test_vaelab_run_prints_no_kernel_warning_or_error_line(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     lines = (done.stdout + done.stderr).replace("\r", "\n").splitlines()
     assert not [line for line in lines if "WARNING" in line or "ERROR" in line]
+
+
+def test_vaelab_run_html_renders_the_executed_copy_as_a_page_of_the_book(tmp_path, capsys):
+    assert (
+        cli.main(["run", "template", "--profile", "smoke", "--output", str(tmp_path), "--html"])
+        == 0
+    )
+    out = capsys.readouterr().out
+    page = Path(out.split("vaelab: page ")[1].split()[0])
+    assert page == tmp_path / "_build" / "html" / "book" / "template.html" and page.is_file()
+    html = page.read_text()
+    glued = scoreboard.glued_values(tmp_path / "book" / "template.ipynb")
+    shown = glued["template_test_images"]  # the glued value, pasted into the text
+    assert f'On <span class="pasted-text">{shown}</span> test images' in html
+    assert "{glue" not in html and "mathjax" in html.lower()

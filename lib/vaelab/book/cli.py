@@ -1,7 +1,7 @@
 """The `vaelab` command: data set-up, and running the book's chapters with papermill.
 
 vaelab data status|fetch NAME
-vaelab run CHAPTER [-p NAME VALUE ...] [--profile P] [--output DIR]   (--help: its parameters)
+vaelab run CHAPTER [-p NAME VALUE ...] [--profile P] [--output DIR] [--html]  (--help: parameters)
 vaelab book [--profile P] [--jobs N]
 vaelab publish [CHAPTER ...]
 vaelab scoreboard [--check]
@@ -61,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--profile", choices=profiles.PROFILES, help="run size (default: the chapter's)")
     r.add_argument("--output", type=Path, help="folder of the executed copy (default _build/runs)")
     r.add_argument("-h", "--help", action="store_true", help="list the chapter's parameters")
+    r.add_argument(
+        "--html", action="store_true", help="also render the executed copy as a page of the book"
+    )
     b = sub.add_parser("book", help="execute every chapter into _build/executed, build the HTML")
     b.add_argument("--profile", choices=profiles.PROFILES, default="quick")
     b.add_argument(
@@ -122,11 +125,14 @@ def _run(root: Path, args) -> int:
         output_dir=args.output,
     )
     print(f"vaelab: {done.chapter} ran at {done.profile} in {done.seconds:.1f} s -> {done.output}")
+    if args.html:
+        print(f"vaelab: page {site.render_chapter(root, done.output, done.chapter)}")
     return 0
 
 
 _RUN_USAGE = (
-    "usage: vaelab run CHAPTER [-p NAME VALUE ...] [--profile smoke|quick|paper] [--output DIR]\n"
+    "usage: vaelab run CHAPTER [-p NAME VALUE ...] [--profile smoke|quick|paper] [--output DIR] "
+    "[--html]\n"
     "       vaelab run CHAPTER --help     lists the chapter's parameters"
 )
 
