@@ -82,6 +82,7 @@ def export(path: Path, *, entries, memos) -> dict:
                 info = tarfile.TarInfo(name)
                 info.size, info.mtime, info.mode = len(data), int(time.time()), 0o644
                 tar.addfile(info, io.BytesIO(data))
+        os.chmod(tmp, 0o644)  # mkstemp's 0600 would keep the archive from the user's group
         os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)
