@@ -2,7 +2,7 @@
 
 At import (before any test module, and so before any module- or session-scoped fixture) every
 place a test could write under `$HOME` is pointed into one temporary folder: the training cache,
-the XDG cache/config/data folders, matplotlib's, IPython's and Jupyter's folders (and Ray's
+the XDG cache/config/data folders, matplotlib's, IPython's, Jupyter's and npm's folders (and Ray's
 token, by running the tests' local Ray instance without one). Data sets and
 MathJax already in the user's cache are still read from there (through `VAELAB_DATA_DIR` and
 `VAELAB_MATHJAX_DIR`), never written. `make test-unit` runs the suite with `HOME` pointed at an
@@ -34,6 +34,7 @@ for _var, _sub in {
     "JUPYTER_CONFIG_DIR": "jupyter-config",
     "JUPYTER_DATA_DIR": "jupyter-data",
     "JUPYTER_RUNTIME_DIR": "jupyter-runtime",
+    "npm_config_cache": "npm",  # npm's cache and logs (a book build may fetch MathJax)
 }.items():
     os.environ[_var] = str(_SESSION / _sub)
 # A local Ray instance would otherwise write a token to ~/.ray/auth_token; the tests' instance
