@@ -299,3 +299,14 @@ def test_the_watcher_shows_each_running_model_with_its_eta(tmp_path):
         "book/a.ipynb: training mlp n=800 [##--------] 25% (ETA 30 s), mlp n=2 [----------] 0%"
     )
     assert terminal.progress_line(tmp_path / "none.jsonl", "book/a.ipynb") == ""
+
+
+def test_a_checkpoint_of_a_function_objective_resumes_in_another_process(fmnist):
+    from vaelab import checkpoint
+
+    model, cfg = models.MLPVAE(2, (8,)), TrainConfig(epochs=1, batch_size=128)
+    kw = dict(seed=0, images=256, model=model)
+    here = checkpoint.fingerprint(cfg, objective=elbo.cross_entropy, **kw)
+    assert "0x" not in checkpoint.describe(elbo.cross_entropy)  # no address in the fingerprint
+    assert here == checkpoint.fingerprint(cfg, objective=elbo.cross_entropy, **kw)
+    assert here != checkpoint.fingerprint(cfg, objective=ELBO, **kw)

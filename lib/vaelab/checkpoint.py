@@ -24,12 +24,19 @@ from safetensors.torch import load_file, save_file
 STATE = "state.json"
 
 
+def describe(objective) -> str:
+    """An objective as the fingerprint sees it: a dataclass by its fields (its repr), a function
+    by its module and name (its repr would carry a memory address, new in every process)."""
+    name = getattr(objective, "__qualname__", None)
+    return f"{objective.__module__}.{name}" if name else repr(objective)
+
+
 def fingerprint(config, *, seed: int, images: int, objective, model, extra=()) -> str:
     """What must match for a checkpoint to continue a run: the training config, seed, number of
     images, objective, the model's parameter shapes and `extra` (e.g. the optimiser's kind)."""
     shapes = {k: list(v.shape) for k, v in model.state_dict().items()}
     blob = json.dumps(
-        [dataclasses.asdict(config), seed, images, repr(objective), shapes, list(extra)],
+        [dataclasses.asdict(config), seed, images, describe(objective), shapes, list(extra)],
         sort_keys=True,
         default=str,
     )
