@@ -53,6 +53,17 @@ def test_difference_rule_words():
     assert rule({**base, "seeds": 1, "a_mean": 10.0, "b_mean": 1.0}).word == UNTESTABLE
 
 
+def test_difference_rule_without_a_paper_gap_judges_only_against_the_spread():
+    rule = claims.difference_rule("FID without minus with sampling", paper_gap=None)
+    assert "paper" not in rule.text and "refuted if a - b <= 0;" in rule.text
+    base = {"a_sd": 1.0, "b_sd": 1.0, "seeds": 3}  # 2 sd of the difference: 2.83
+    assert rule({**base, "a_mean": 10.0, "b_mean": 5.0}).word == CONFIRMED
+    assert rule({**base, "a_mean": 10.0, "b_mean": 8.0}).word == PARTLY
+    assert rule({**base, "a_mean": 92.5, "b_mean": 136.0}).word == REFUTED
+    assert rule({**base, "seeds": 2, "a_mean": 10.0, "b_mean": 1.0}).word == UNTESTABLE
+    assert set(rule.examples) == {CONFIRMED, PARTLY, REFUTED, UNTESTABLE}
+
+
 def test_holds_rule_and_a_nan_input_is_not_testable():
     rule = claims.holds_rule("it converges at both variances")
     assert [rule({"holds": h}).word for h in (True, False)] == [CONFIRMED, REFUTED]

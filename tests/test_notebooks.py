@@ -16,13 +16,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from vaelab.book import profiles, runner
+from vaelab.book import profiles, record, runner
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = runner.notebooks(ROOT)
 ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])(/home/|/root/|/work/|/tmp/|/Users/|/opt/|[A-Z]:\\\\)")
-GLUE_ROLE = re.compile(r"\{glue(?::\w+)?\}`([^`:]+)")
-GLUE_DIRECTIVE = re.compile(r"^```\{glue(?::\w+)?\}\s+(\S+)", re.MULTILINE)
 MAX_CELL_LINES = 15
 
 
@@ -82,16 +80,7 @@ def test_outputs_hold_no_local_absolute_path_and_the_file_is_small(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=str)
 def test_every_glue_key_used_in_the_text_is_glued(path):
     nb = _read(path)
-    used = set()
-    for c in nb.cells:
-        if c.cell_type == "markdown":
-            used |= set(GLUE_ROLE.findall(c.source)) | set(GLUE_DIRECTIVE.findall(c.source))
-    glued = {
-        o.get("metadata", {}).get("scrapbook", {}).get("name")
-        for c in nb.cells
-        for o in c.get("outputs", [])
-    }
-    assert used - glued == set()
+    assert record.glue_used(nb) - record.glued_names(nb) == set()
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=str)
@@ -103,11 +92,6 @@ def test_code_cells_are_short_and_one_cell_resolves_the_parameters(path):
     long = [c.source.splitlines()[0] for c in code if len(c.source.splitlines()) > MAX_CELL_LINES]
     assert long == [], f"cells over {MAX_CELL_LINES} lines belong in lib/vaelab"
     assert not [c for c in code if "fmt: skip" in c.source], "a cell opts out of ruff format"
-
-
-def test_glue_patterns_find_roles_and_directives():
-    text = "{glue:text}`a_b:.2f` and {glue}`c` and\n```{glue:figure} fig_x\n```"
-    assert GLUE_ROLE.findall(text) == ["a_b", "c"] and GLUE_DIRECTIVE.findall(text) == ["fig_x"]
 
 
 def test_absolute_path_pattern():

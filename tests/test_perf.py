@@ -143,3 +143,14 @@ def test_measure_reports_every_workload_and_dense_rows_derive_the_ratios():
     assert rows[2]["max_speedup"] == t["dataloader"] / d["floor_s"]
     assert rows[2]["matmul_fraction"] == d["floor_s"] / t["tensor"]
     assert rows[2]["gflops"] == d["flops_per_image"] * 512 / t["tensor"] / 1e9
+
+
+def test_row_columns_give_the_appendix_table_per_n_with_the_matmul_share_in_percent():
+    rows = {
+        2: {"speedup": 1.5, "max_speedup": 2.0, "bf16_speedup": 1.25, "matmul_fraction": 0.75},
+        800: {"speedup": 1.0, "max_speedup": 1.5, "bf16_speedup": 1.5, "matmul_fraction": 0.5},
+    }
+    columns = performance.row_columns(rows)
+    assert list(columns) == list(performance.ROW_COLUMNS)
+    assert columns["matmul_percent"] == {2: (75.0, 0.0), 800: (50.0, 0.0)}
+    assert columns["speedup"][800] == (1.0, 0.0) and columns["bf16_speedup"][2] == (1.25, 0.0)

@@ -126,3 +126,44 @@ def test_a_chapter_run_at_smoke_flags_every_verdict_that_differs_from_the_publis
     assert f"{len(differ)} of {len(ledger)} verdicts differ" in page
     glued = scoreboard.glued_values(tmp_path / chapter)
     assert {c.id for c in ledger if glued[f"{c.glue_key}_differs"]} == differ
+
+
+def test_glue_used_finds_roles_and_directives_and_glued_names_reads_the_outputs():
+    nb = nbformat.v4.new_notebook()
+    text = "{glue:text}`a_b:.2f` and {glue}`c` and\n```{glue:md} t_x\n:format: myst\n```"
+    nb.cells = [nbformat.v4.new_markdown_cell(text), nbformat.v4.new_code_cell("x")]
+    nb.cells[1].outputs = [
+        nbformat.v4.new_output(
+            "display_data", data={"text/plain": "1"}, metadata={"scrapbook": {"name": "a_b"}}
+        )
+    ]
+    assert record.glue_used(nb) == {"a_b", "c", "t_x"}
+    assert record.glued_names(nb) == {"a_b"}
+
+
+def test_by_n_table_shows_one_row_per_dimension_and_the_spread_only_over_seeds():
+    columns = {
+        "fid": {20: (12.345, 0.5), 2: (30.0, 1.25)},
+        "units": {2: (2.0, 0.0), 20: (7.0, 0.0)},
+    }
+    text = record.by_n_table(columns, {"fid": ("FID", 1), "units": ("active units", 0)}, seeds=3)
+    assert text.splitlines() == [
+        "| $n$ | FID | active units |",
+        "|---:|---:|---:|",
+        "| 2 | 30.0 ± 1.2 | 2 ± 0 |",
+        "| 20 | 12.3 ± 0.5 | 7 ± 0 |",
+    ]
+    one = record.by_n_table(columns, {"fid": ("FID", 2)}, seeds=1)
+    assert one.splitlines()[2:] == ["| 2 | 30.00 |", "| 20 | 12.35 |"]
+
+
+def test_by_n_table_refuses_a_label_for_a_column_it_does_not_have():
+    with pytest.raises(KeyError, match="no column 'fdi'; the columns are: fid"):
+        record.by_n_table({"fid": {2: (1.0, 0.0)}}, {"fdi": ("FID", 1)}, seeds=1)
+
+
+def test_ends_are_the_values_at_the_smallest_and_largest_dimension_the_run_trained():
+    got = record.ends("sweep_fid", {7: (2.0, 0.1), 3: (1.0, 0.1), 50: (9.0, 0.2)})
+    assert got == {"sweep_fid_smallest": 1.0, "sweep_fid_largest": 9.0}
+    with pytest.raises(ValueError, match="sweep_fid: no dimensions"):
+        record.ends("sweep_fid", {})

@@ -82,6 +82,15 @@ def test_prior_frechet_is_zero_for_standard_normal_codes():
     assert abs(asperti.prior_frechet(squeezed) - 1.0) < 0.05
 
 
+def test_sphericity_is_one_for_a_ball_whatever_its_scale_and_falls_with_elongation():
+    torch.manual_seed(0)
+    ball = torch.randn(20000, 3)
+    assert asperti.sphericity(ball) > 0.95 and asperti.sphericity(0.5 * ball + 3.0) > 0.95
+    squeezed = ball * torch.tensor([2.0, 1.0, 1.0])  # variances 4, 1, 1
+    assert abs(asperti.sphericity(squeezed) - 0.25) < 0.02
+    assert abs(asperti.sphericity(squeezed) - asperti.sphericity(10 * squeezed)) < 1e-9
+
+
 class Ignores(torch.nn.Module):
     """A Bernoulli 'VAE' whose decoder reads only unit 0 (units 1..3 are ignored)."""
 
@@ -279,3 +288,44 @@ def test_describe_zeroing_names_the_effect_and_the_control():
         "3 units zeroed: max pixel change 1.23e-03, mean 1.00e-05, ELBO change +0.0100 nats | "
         "control (units [0, 1, 2]): max 0.500, ELBO change -50.00 nats"
     )
+
+
+def test_dynamics_glue_counts_seeds_for_fig1_totals_units_for_fig11_and_pairs_fig2():
+    from vaelab.papers.asperti import dynamics
+
+    def row(start, end, inactive, fought, sph, fid):
+        return {
+            "sigma2_start": start,
+            "sigma2_end": end,
+            "inactive": inactive,
+            "fought": fought,
+            "sphericity_sampling": sph,
+            "sphericity_no_sampling": 0.5,
+            "fid_sampling": fid,
+            "fid_no_sampling": 90.0,
+        }
+
+    rows = [row(1.0, 0.05, 12, 3, 0.9, 130.0), row(1.0, 0.2, 10, 0, 0.7, 140.0)]
+    rows.append(row(1.0, 1.5, 10, 1, 0.8, 150.0))
+    g = dynamics.glue(rows)
+    assert g["dynamics_seeds"] == 3 and g["fig1_strong_seeds"] == 1 and g["fig1_falls_seeds"] == 2
+    assert g["fig11_inactive_total"] == 32 and g["fig11_fought_total"] == 4
+    assert g["sphericity_sampling_mean"] == pytest.approx(0.8)
+    assert g["sphericity_sampling_sd"] == pytest.approx(0.1)
+    assert g["fid_no_sampling_mean"] == 90.0 and g["fid_no_sampling_sd"] == 0.0
+    assert g["fid_sampling_mean"] == pytest.approx(140.0)
+
+
+def test_dynamics_configs_give_four_models_per_seed_and_seed_zero_keeps_its_cache_keys():
+    from vaelab.papers.asperti import dynamics
+
+    run = {"track_steps": 20, "batch_size": 128, "lr": 1e-3, "epochs": 2, "seeds": [0, 1]}
+    got = dynamics.configs(run, images=1000, digits=(1, 2, 3))
+    assert list(got) == [(f, s) for s in (0, 1) for f in dynamics.FIGURES]
+    assert got[("fig11", 1)].seed == 1 and got[("sampling", 0)].model.latent_dim == 3
+    # the chapter's single models before seeds: same configs, so the same cache entries
+    kw = dict(seed=0, batch_size=128, lr=1e-3, hidden=asperti.DENSE_FIG2)
+    old = asperti.fit_config("mlp", epochs=3, latent_dim=2, track=(1, 2, 3), **kw)
+    assert cache.config_key(got[("fig1", 0)]) == cache.config_key(old)
+    fig11 = asperti.runs("mlp", seeds=[0], data="mnist", epochs=2, batch_size=128, lr=1e-3)[0]
+    assert cache.config_key(got[("fig11", 0)]) == cache.config_key(fig11)

@@ -205,18 +205,21 @@ def presence_rule(what: str) -> Rule:
     return Rule(text, ("mean", "sd", "seeds"), decide, examples)
 
 
-def difference_rule(what: str, *, paper_gap: float) -> Rule:
-    """`a` exceeds `b`, as the paper's `paper_gap` says (means and sds over the same seeds).
+def difference_rule(what: str, *, paper_gap: float | None, digits: int = 1) -> Rule:
+    """`a` exceeds `b`, as the paper's `paper_gap` says (means and sds over the same seeds);
+    `paper_gap=None` where the paper gives no size ("a drastic improvement"). The reason shows
+    the numbers with `digits` decimals.
 
     With spread = 2·sqrt(sd_a² + sd_b²): confirmed when a - b > spread (clearly positive);
     refuted when a - b <= 0, or when the paper's gap exceeds ours by more than the spread (our
     seeds rule it out); partly confirmed otherwise (positive, but not clearly); not testable
     with fewer than `MIN_SEEDS` seeds.
     """
+    paper = "" if paper_gap is None else f", paper {paper_gap:g}"
+    ruled_out = "" if paper_gap is None else f" or {paper_gap:g} - (a - b) exceeds that spread"
     text = (
-        f"{what}, paper {paper_gap:g}: confirmed if a - b > 2·sqrt(sd_a² + sd_b²) over >= "
-        f"{MIN_SEEDS} seeds; refuted if a - b <= 0 or {paper_gap:g} - (a - b) exceeds that "
-        "spread; partly confirmed otherwise"
+        f"{what}{paper}: confirmed if a - b > 2·sqrt(sd_a² + sd_b²) over >= {MIN_SEEDS} seeds; "
+        f"refuted if a - b <= 0{ruled_out}; partly confirmed otherwise"
     )
 
     def decide(m):
@@ -225,19 +228,21 @@ def difference_rule(what: str, *, paper_gap: float) -> Rule:
             return untested
         gap = float(m["a_mean"]) - float(m["b_mean"])
         spread = 2 * math.hypot(float(m["a_sd"]), float(m["b_sd"]))
-        said = f"{what}: {m['a_mean']:.1f} - {m['b_mean']:.1f} = {gap:+.1f} (2 sd: {spread:.1f})"
+        a, b, d = float(m["a_mean"]), float(m["b_mean"]), digits
+        said = f"{what}: {a:.{d}f} - {b:.{d}f} = {gap:+.{d}f} (2 sd: {spread:.{d}f})"
         if gap > spread:
             return Verdict(CONFIRMED, f"{said}: clearly positive")
         if gap <= 0:
             return Verdict(REFUTED, f"{said}: not positive")
-        if paper_gap - gap > spread:
+        if paper_gap is not None and paper_gap - gap > spread:
             return Verdict(REFUTED, f"{said}: the paper's {paper_gap:g} is ruled out")
         return Verdict(PARTLY, f"{said}: positive, within the spread")
 
     sds = {"seeds": MIN_SEEDS, "a_sd": 0.5, "b_sd": 0.5}
     examples = {
-        CONFIRMED: {**sds, "a_mean": paper_gap + 3.0, "b_mean": 1.0},
-        PARTLY: {**sds, "a_sd": paper_gap, "b_sd": paper_gap, "a_mean": 1.0, "b_mean": 0.5},
+        CONFIRMED: {**sds, "a_mean": (paper_gap or 0.0) + 3.0, "b_mean": 1.0},
+        PARTLY: {**sds, "a_sd": paper_gap or 1.0, "b_sd": paper_gap or 1.0, "a_mean": 1.0}
+        | {"b_mean": 0.5},
         REFUTED: {**sds, "a_mean": 8.0, "b_mean": 8.0},
         UNTESTABLE: {**sds, "seeds": 2, "a_mean": 8.0, "b_mean": 3.0},
     }

@@ -14,12 +14,15 @@ sizes against the published run's, and its data), and glues `<key>_published` an
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from vaelab import claims as ledger
 
 PUBLISHED = Path(__file__).with_name("published.json")  # what the published book says
+GLUE_ROLE = re.compile(r"\{glue(?::\w+)?\}`([^`:]+)")  # {glue:text}`key:.2f`
+GLUE_DIRECTIVE = re.compile(r"^```\{glue(?::\w+)?\}\s+(\S+)", re.MULTILINE)  # ```{glue:md} key
 
 
 def published() -> dict:
@@ -116,3 +119,56 @@ def _show(text: str) -> None:
     from IPython.display import Markdown, display
 
     display(Markdown(text))
+
+
+def markdown(name: str, text: str) -> None:
+    """Glue `text` as markdown (a table, a sentence the run writes), for `{glue:md}` in the text."""
+    from IPython.display import Markdown
+
+    _glue(name, Markdown(text), display=False)
+
+
+def by_n_table(columns: Mapping, labels: Mapping[str, tuple[str, int]], *, seeds: int) -> str:
+    """A markdown table with one row per latent dimension: `columns[key][n] = (mean, sd)`
+    (`stats.by_dimension`), one column per key of `labels = {key: (label, decimals)}`; mean ± sd
+    over `seeds` seeds, the mean alone when there is one seed."""
+    for key in labels:
+        if key not in columns:
+            raise KeyError(f"no column {key!r}; the columns are: {', '.join(columns)}")
+    dims = sorted({n for key in labels for n in columns[key]})
+    head = [label for label, _ in labels.values()]
+    lines = ["| $n$ | " + " | ".join(head) + " |", "|---:|" + "---:|" * len(labels)]
+    for n in dims:
+        cells = []
+        for key, (_, d) in labels.items():
+            mean, sd = columns[key][n]
+            cells.append(f"{mean:.{d}f}" + (f" ± {sd:.{d}f}" if seeds > 1 else ""))
+        lines.append(f"| {n} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def ends(prefix: str, by_n: Mapping) -> dict:
+    """`{prefix}_smallest` and `{prefix}_largest`: the mean at the smallest and at the largest
+    latent dimension of `by_n = {n: (mean, sd)}`, keys that every run makes whatever its n."""
+    if not by_n:
+        raise ValueError(f"{prefix}: no dimensions")
+    return {f"{prefix}_smallest": by_n[min(by_n)][0], f"{prefix}_largest": by_n[max(by_n)][0]}
+
+
+def glue_used(nb) -> set[str]:
+    """The glue keys that the markdown cells of notebook `nb` cite (roles and directives)."""
+    used = set()
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            used |= set(GLUE_ROLE.findall(cell.source)) | set(GLUE_DIRECTIVE.findall(cell.source))
+    return used
+
+
+def glued_names(nb) -> set[str]:
+    """The names that the outputs of notebook `nb` glued."""
+    return {
+        output["metadata"]["scrapbook"]["name"]
+        for cell in nb.cells
+        for output in cell.get("outputs", [])
+        if "scrapbook" in output.get("metadata", {})
+    }

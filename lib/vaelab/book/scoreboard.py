@@ -40,15 +40,19 @@ def ledger() -> dict[str, claims.Claim]:
 
 
 def glued_values(path: Path) -> dict:
-    """`{name: value}` of every value a notebook glued (myst-nb records, as Python literals)."""
+    """`{name: value}` of every value a notebook glued (myst-nb records, as Python literals;
+    markdown as its text)."""
     nb = nbformat.read(path, as_version=4)
     out = {}
     for cell in nb.cells:
         for output in cell.get("outputs", []):
             record = output.get("metadata", {}).get("scrapbook")
             if record:
-                text = output["data"][record["mime_prefix"] + "text/plain"]
-                out[record["name"]] = ast.literal_eval(text)
+                data, prefix = output["data"], record["mime_prefix"]
+                if prefix + "text/markdown" in data:  # a table or sentence glued as markdown
+                    out[record["name"]] = data[prefix + "text/markdown"]
+                else:
+                    out[record["name"]] = ast.literal_eval(data[prefix + "text/plain"])
     return out
 
 

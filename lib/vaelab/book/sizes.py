@@ -140,9 +140,9 @@ SIZES["asperti_tiles"] = {
         epochs=50, long_epochs=100, seeds=[0, 1, 2], generated=2000, tiles_images=10_000
     ),
 }
-# Part II, Figs. 1, 2 and 11: training dynamics (one model per figure, the chapter's seed)
+# Part II, Figs. 1, 2 and 11: training dynamics (one model per figure and seed)
 SIZES["asperti_dynamics"] = {
-    p: {k: v for k, v in SIZES["asperti_mnist"][p].items() if k not in ("seeds", "long_epochs")}
+    p: {k: v for k, v in SIZES["asperti_mnist"][p].items() if k != "long_epochs"}
     | {"track_steps": steps, "classifier_epochs": clf}
     for p, steps, clf in (("smoke", 20, 1), ("quick", 469, 3), ("paper", 469, 5))
 }

@@ -356,3 +356,23 @@ def dense_rows(measured: dict) -> dict[int, dict]:
             "matmul_fraction": d["floor_s"] / t["tensor"],
         }
     return rows
+
+
+# The appendix's table by n: {column: (label, decimals)}; `row_columns` fills it
+ROW_COLUMNS = {
+    "speedup": ("tensor loop vs DataLoader loop (×)", 2),
+    "max_speedup": ("matmul floor vs DataLoader loop (×)", 2),
+    "matmul_percent": ("matmul share (%)", 0),
+    "bf16_speedup": ("bf16 vs fp32 (×)", 2),
+}
+
+
+def row_columns(rows: dict[int, dict]) -> dict[str, dict[int, tuple[float, float]]]:
+    """`dense_rows` as `{column: {n: (value, 0.0)}}` for `ROW_COLUMNS` (one measurement per n:
+    no spread), the matmul fraction in percent."""
+    scale = {"matmul_percent": ("matmul_fraction", 100.0)}
+    out = {}
+    for column in ROW_COLUMNS:
+        key, factor = scale.get(column, (column, 1.0))
+        out[column] = {n: (factor * r[key], 0.0) for n, r in rows.items()}
+    return out

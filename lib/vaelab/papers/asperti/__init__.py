@@ -126,6 +126,14 @@ def prior_frechet(codes: torch.Tensor) -> float:
     return float(mean.pow(2).sum() + eig.sum() + len(eig) - 2 * eig.sqrt().sum())
 
 
+def sphericity(codes: torch.Tensor) -> float:
+    """How spherical the cloud of `codes` (N, n) is, free of scale and position: the smallest
+    over the largest eigenvalue of their covariance (1 for a ball, near 0 for a flat cloud)."""
+    codes = codes.double()
+    eig = torch.linalg.eigvalsh(torch.cov(codes.T).reshape(codes.shape[1], -1)).clamp(min=0)
+    return float(eig[0] / eig[-1])
+
+
 def count_tiles(images: torch.Tensor, *, threshold: float = 0.5) -> torch.Tensor:
     """Connected white components of each image (8-connectivity) after `images > threshold`."""
     binary = (images.reshape(len(images), 28, 28) > threshold).cpu().numpy()

@@ -72,6 +72,46 @@ def dimension_report(vae, x_test, classifier, reference, *, samples: int, seed: 
     )
 
 
+# The columns of the sweep's table by n: {summary key: (label, decimals)}
+SWEEP_COLUMNS = {
+    "test_elbo": ("test ELBO (nats)", 1),
+    "rate": ("rate (nats)", 1),
+    "distortion": ("distortion (nats)", 1),
+    "fid": ("FID", 1),
+    "class_entropy": ("class entropy (bits)", 2),
+    "active_units": ("active units", 0),
+    "typicality_gap": ("typicality gap per unit (nats)", 4),
+}
+
+# The columns of the code-length table by n (Part I 01, one seed): {key: (label, decimals)}
+CODE_COLUMNS = {
+    "neg_elbo_bits": ("$-\\mathcal L$ (bits)", 1),
+    "rate_bits": ("rate (bits)", 1),
+    "distortion_bits": ("distortion (bits)", 1),
+    "iwae_gap_bits": ("$\\mathrm{IWAE}_k - \\mathcal L$, largest $k$ (bits)", 2),
+}
+
+
+def fid_jump_words(fid: dict) -> str:
+    """What the FID does on the step from n = 20 to n = 200 (where the paper sees the samples
+    break down), in words from `fid = {n: (mean, sd)}`; says so when the run lacks that step."""
+    if not {20, 200} <= set(fid):
+        return "this run has no $n = 20$ and $n = 200$ pair, the step the paper points at"
+    jump = fid[200][0] - fid[20][0]
+    return f"the step from $n = 20$ to $n = 200$, the one the paper points at, adds {jump:.1f}"
+
+
+def knn_words(accuracy: float) -> str:
+    """How well the n = 2 posterior means give the class (10 nearest neighbours), in words; NaN
+    (no n = 2 model in the run) says so."""
+    if accuracy != accuracy:
+        return "this run has no $n = 2$ model to look at"
+    return (
+        f"the 10 nearest neighbours in the plane give an image's class {accuracy:.2f} of the time "
+        "(chance 0.1)"
+    )
+
+
 # --- The claims of Part I (`vaelab.claims`) ---------------------------------------------------
 def _fig4(g, run) -> dict:
     lo, hi = min(run["latent_dims"]), max(run["latent_dims"])
