@@ -329,3 +329,10 @@ def test_dynamics_configs_give_four_models_per_seed_and_seed_zero_keeps_its_cach
     assert cache.config_key(got[("fig1", 0)]) == cache.config_key(old)
     fig11 = asperti.runs("mlp", seeds=[0], data="mnist", epochs=2, batch_size=128, lr=1e-3)[0]
     assert cache.config_key(got[("fig11", 0)]) == cache.config_key(fig11)
+
+
+def test_nearest_beta_is_one_when_swept_else_the_closest_positive_weight():
+    assert asperti.nearest_beta([0.0, 0.25, 1.0, 4.0]) == 1.0
+    assert asperti.nearest_beta([0.0, 0.3, 3.0]) == 0.3
+    assert asperti.nearest_beta([0.5, 1.5]) == 0.5  # a tie goes to the smaller weight
+    assert asperti.nearest_beta([0.0]) is None

@@ -118,6 +118,13 @@ def eq7(sigma2: torch.Tensor) -> torch.Tensor:
     return -sigma2 + torch.log(sigma2) + 1
 
 
+def nearest_beta(weights) -> float | None:
+    """The KL weight of a sweep closest to 1, the plain ELBO (1 itself when it was swept; the
+    smaller of two equally close); None when no weight is above 0."""
+    positive = [float(b) for b in weights if b > 0]
+    return min(positive, key=lambda b: (abs(b - 1), b)) if positive else None
+
+
 def prior_frechet(codes: torch.Tensor) -> float:
     """Fréchet distance between a Gaussian fit of `codes` (N, n) and the prior N(0, I)."""
     codes = codes.double()
