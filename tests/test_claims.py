@@ -64,6 +64,14 @@ def test_difference_rule_without_a_paper_gap_judges_only_against_the_spread():
     assert set(rule.examples) == {CONFIRMED, PARTLY, REFUTED, UNTESTABLE}
 
 
+def test_all_some_rule_shows_the_counts_a_measurement_gives():
+    rule = claims.all_some_rule("every unit did", "some did", over_seeds=True)
+    verdict = rule({"every": False, "some": True, "seeds": 3, "counts": "12 of 32 units"})
+    assert verdict.word == PARTLY
+    assert verdict.reason == "some did, but not every unit did (12 of 32 units)"
+    assert rule({"every": True, "some": True, "seeds": 3}).reason == "every unit did"
+
+
 def test_holds_rule_and_a_nan_input_is_not_testable():
     rule = claims.holds_rule("it converges at both variances")
     assert [rule({"holds": h}).word for h in (True, False)] == [CONFIRMED, REFUTED]

@@ -252,7 +252,8 @@ def difference_rule(what: str, *, paper_gap: float | None, digits: int = 1) -> R
 def all_some_rule(every: str, some: str, *, over_seeds: bool = False) -> Rule:
     """Two yes/no measurements: `every` (the claim holds in every case measured) and `some`
     (it holds in at least one). confirmed / partly confirmed / refuted. `over_seeds`: the cases
-    are seeds, and fewer than `MIN_SEEDS` of them are not testable here."""
+    are seeds, and fewer than `MIN_SEEDS` of them are not testable here. A measurement may add
+    `counts`, the numbers behind the two answers in words, which the reason then shows."""
     text = f"confirmed if {every}; partly confirmed if only {some}; refuted if neither"
     if over_seeds:
         text += f"; over >= {MIN_SEEDS} seeds"
@@ -261,11 +262,12 @@ def all_some_rule(every: str, some: str, *, over_seeds: bool = False) -> Rule:
         untested = _seeds_missing(m) if over_seeds else None
         if untested:
             return untested
+        counts = f" ({m['counts']})" if m.get("counts") else ""
         if bool(m["every"]):
-            return Verdict(CONFIRMED, every)
+            return Verdict(CONFIRMED, every + counts)
         if bool(m["some"]):
-            return Verdict(PARTLY, f"{some}, but not {every}")
-        return Verdict(REFUTED, f"neither {every} nor {some}")
+            return Verdict(PARTLY, f"{some}, but not {every}{counts}")
+        return Verdict(REFUTED, f"neither {every} nor {some}{counts}")
 
     seeds = {"seeds": MIN_SEEDS} if over_seeds else {}
     examples = {

@@ -257,6 +257,8 @@ CLAIMS = (
             "every": g["fig1_strong_seeds"] == g["dynamics_seeds"],
             "some": g["fig1_falls_seeds"] == g["dynamics_seeds"],
             "seeds": g["dynamics_seeds"],
+            "counts": f"below a tenth in {g['fig1_strong_seeds']} of {g['dynamics_seeds']} "
+            f"seeds, lower at all in {g['fig1_falls_seeds']}",
         },
         earlier=(
             claims.Revision(
@@ -334,6 +336,8 @@ CLAIMS = (
             "every": g["fig11_fought_total"] == g["fig11_inactive_total"],
             "some": g["fig11_fought_total"] > 0,
             "seeds": g["dynamics_seeds"] if g["fig11_inactive_total"] else 0,
+            "counts": f"{g['fig11_fought_total']} of {g['fig11_inactive_total']} inactive units "
+            f"over {g['dynamics_seeds']} seeds went below 0.5",
         },
         earlier=(
             claims.Revision(
