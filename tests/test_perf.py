@@ -104,8 +104,11 @@ def test_epoch_times_of_the_convolutional_model():
 
 def test_machine_names_what_a_timing_depends_on():
     m = performance.machine()
-    assert set(m) == {"cpu", "cores", "torch", "threads"}
+    assert set(m) == {"cpu", "capability", "cores", "torch", "threads"}
     assert m["torch"] == torch.__version__ and m["threads"] == torch.get_num_threads()
+    # two hosts both called "AMD EPYC" differ: one with AVX-512 and bf16, one with AVX2 only,
+    # where bf16 is emulated (measured on 2026-11-30: an epoch 12x slower than fp32)
+    assert m["capability"] == torch.backends.cpu.get_cpu_capability()
 
 
 SIZES = dict(latent_dims=[2], epochs=1, batch_size=128, train_limit=512, test_limit=128)

@@ -255,7 +255,9 @@ def sweep_seconds(*, latent_dims, epochs: int, train_limit: int, batch_size: int
 
 
 def machine() -> dict:
-    """What a timing depends on: the CPU model, the cores, torch's build and its thread count."""
+    """What a timing depends on: the CPU model and the instruction set torch uses on it (one
+    "AMD EPYC" host has AVX-512 with bf16, another AVX2 only, with bf16 emulated), the cores,
+    torch's build and its thread count."""
     cpu = platform.processor() or platform.machine()
     with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -264,6 +266,7 @@ def machine() -> dict:
                 break
     return {
         "cpu": cpu,
+        "capability": torch.backends.cpu.get_cpu_capability(),
         "cores": os.cpu_count(),
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
