@@ -336,3 +336,50 @@ def test_nearest_beta_is_one_when_swept_else_the_closest_positive_weight():
     assert asperti.nearest_beta([0.0, 0.3, 3.0]) == 0.3
     assert asperti.nearest_beta([0.5, 1.5]) == 0.5  # a tie goes to the smaller weight
     assert asperti.nearest_beta([0.0]) is None
+
+
+def _tile(image, row, col, value=1.0):
+    image[0, row : row + 4, col : col + 4] = value
+
+
+def test_counters_count_tiles_at_each_threshold_and_on_a_bernoulli_sample():
+    image = torch.zeros(1, 28, 28)
+    _tile(image, 2, 2, 0.9)  # sure
+    _tile(image, 2, 12, 0.6)  # above 0.5 only
+    _tile(image, 14, 2, 0.4)  # above 0.3 only
+    counters = asperti.counters(seed=0)
+    assert list(counters) == ["pixel means > 0.3", "pixel means > 0.5", "pixel means > 0.7"] + [
+        "a Bernoulli sample of each image"
+    ]
+    got = {label: count(image.unsqueeze(0)).item() for label, count in counters.items()}
+    assert got["pixel means > 0.3"] == 3 and got["pixel means > 0.5"] == 2
+    assert got["pixel means > 0.7"] == 1
+    black = torch.zeros(2, 1, 28, 28)
+    assert counters["a Bernoulli sample of each image"](black).tolist() == [0, 0]
+    again = asperti.counters(seed=0)["a Bernoulli sample of each image"](image.unsqueeze(0))
+    assert again.item() == counters["a Bernoulli sample of each image"](image.unsqueeze(0)).item()
+
+
+def test_counting_table_has_a_row_per_counter_and_a_column_per_model():
+    images = {"conv": [torch.zeros(3, 1, 28, 28)] * 3, "mlp": [torch.zeros(3, 1, 28, 28)] * 3}
+    fractions = asperti.over3_by_counter(images, seed=0)
+    assert list(fractions) == list(asperti.counters(seed=0))
+    assert fractions["pixel means > 0.5"] == {"conv": (0.0, 0.0), "mlp": (0.0, 0.0)}
+    text = asperti.counting_table(fractions, {"conv": "convolutional", "mlp": "dense"})
+    assert text.splitlines()[:3] == [
+        "| counted on | convolutional | dense |",
+        "|---|---:|---:|",
+        "| pixel means > 0.3 | 0.000 ± 0.000 | 0.000 ± 0.000 |",
+    ]
+
+
+def test_counting_words_apply_the_ledger_rule_at_each_counter():
+    fractions = {
+        "pixel means > 0.3": {"conv": (0.2, 0.01)},
+        "pixel means > 0.5": {"conv": (0.05, 0)},
+    }
+    fractions["pixel means > 0.7"] = {"conv": (0.0, 0.0)}
+    assert asperti.counting_words(fractions, seeds=3) == (
+        "confirmed counting pixel means > 0.3; partly confirmed counting pixel means > 0.5; "
+        "refuted counting pixel means > 0.7"
+    )

@@ -39,6 +39,11 @@ def _pair(g, a: str, b: str) -> dict:
     }
 
 
+def counting_measure(fraction: float, seeds: int) -> dict:
+    """What the tile-counting rule reads: the fraction of samples with more than three tiles."""
+    return {"every": fraction > 0.1, "some": fraction > 0, "seeds": seeds}
+
+
 def _count(mean: str, sd: str):
     return lambda g, run: {"mean": g[mean], "sd": g[sd], "seeds": _seeds(run)}
 
@@ -359,11 +364,7 @@ CLAIMS = (
         measurement="fraction of generated images with more than 3 tiles (threshold 0.5)",
         rule=claims.all_some_rule("more than 10% of samples", "any sample", over_seeds=True),
         chapter="sparsity/04_tiles",
-        measure=lambda g, run: {
-            "every": g["tiles_generated_over3_fraction"] > 0.1,
-            "some": g["tiles_generated_over3_fraction"] > 0,
-            "seeds": _seeds(run),
-        },
+        measure=lambda g, run: counting_measure(g["tiles_generated_over3_fraction"], _seeds(run)),
         word_key="counting_verdict",
     ),
     claims.Claim(
