@@ -30,18 +30,18 @@ def _seeds(run) -> int:
 
 def _pair(g, a: str, b: str) -> dict:
     """`a` against `b` over the seeds: the glued `<key>_mean` and `<key>_sd` of each."""
-    return {
-        "a_mean": g[f"{a}_mean"],
-        "a_sd": g[f"{a}_sd"],
-        "b_mean": g[f"{b}_mean"],
-        "b_sd": g[f"{b}_sd"],
-        "seeds": g["dynamics_seeds"],
+    pair = {
+        f"{side}_{stat}": g[f"{key}_{stat}"]
+        for side, key in (("a", a), ("b", b))
+        for stat in ("mean", "sd")
     }
+    return pair | {"seeds": g["dynamics_seeds"]}
 
 
 def counting_measure(fraction: float, seeds: int) -> dict:
     """What the tile-counting rule reads: the fraction of samples with more than three tiles."""
-    return {"every": fraction > 0.1, "some": fraction > 0, "seeds": seeds}
+    said = f"{fraction:.3f} of samples, mean over seeds"
+    return {"every": fraction > 0.1, "some": fraction > 0, "seeds": seeds, "counts": said}
 
 
 def _count(mean: str, sd: str):
@@ -269,9 +269,8 @@ CLAIMS = (
             claims.Revision(
                 "confirmed if the last mean sigma^2 < 0.1 × the first; partly confirmed if only "
                 "it falls at all; refuted if neither; over >= 3 seeds",
-                "the chapter trained one model, so the rule never said how seeds combine; 'in "
-                "every seed' written on 2026-11-30 before the three-seed run, after seed 0's "
-                "numbers were seen",
+                "one model never said how seeds combine; 'in every seed' written on 2026-11-30, "
+                "after seed 0 was seen, before the three-seed run",
                 word="not testable here",
             ),
         ),
@@ -347,8 +346,7 @@ CLAIMS = (
         earlier=(
             claims.Revision(
                 "the same rule on one model (the chapter's seed)",
-                "one seed judged one unit of twelve; now every inactive unit of every seed, "
-                "changed on 2026-11-30 before the three-seed run",
+                "one seed judged 1 unit of 12; all units of all seeds, set before the 3-seed run",
                 word="not testable here",
             ),
         ),
