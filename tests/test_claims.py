@@ -72,6 +72,20 @@ def test_all_some_rule_shows_the_counts_a_measurement_gives():
     assert rule({"every": True, "some": True, "seeds": 3}).reason == "every unit did"
 
 
+def test_floor_rule_words_for_a_measure_where_higher_is_better():
+    rule = claims.floor_rule("10-NN accuracy", confirm_at=0.5, partly_at=0.2)
+    assert rule.text == (
+        "10-NN accuracy: confirmed if >= 0.5, partly confirmed if >= 0.2, refuted otherwise"
+    )
+    assert rule({"value": 0.69}).word == CONFIRMED
+    assert rule({"value": 0.3}).reason == "10-NN accuracy = 0.3 in [0.2, 0.5)"
+    assert rule({"value": 0.1}).word == REFUTED
+    assert rule({"value": math.nan}).word == UNTESTABLE
+    assert set(rule.examples) == {CONFIRMED, PARTLY, REFUTED, UNTESTABLE}
+    with pytest.raises(ValueError, match="floor_rule needs partly_at < confirm_at"):
+        claims.floor_rule("x", confirm_at=0.2, partly_at=0.5)
+
+
 def test_holds_rule_and_a_nan_input_is_not_testable():
     rule = claims.holds_rule("it converges at both variances")
     assert [rule({"holds": h}).word for h in (True, False)] == [CONFIRMED, REFUTED]

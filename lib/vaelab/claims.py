@@ -310,6 +310,27 @@ def band_rule(what: str, *, confirm_below: float, partly_below: float) -> Rule:
     return Rule(text, ("value",), decide, examples)
 
 
+def floor_rule(what: str, *, confirm_at: float, partly_at: float) -> Rule:
+    """A `value` where higher is better (e.g. an accuracy): confirmed from `confirm_at` up,
+    partly confirmed from `partly_at`, refuted below; NaN (not measured) is not testable."""
+    if not partly_at < confirm_at:
+        raise ValueError("floor_rule needs partly_at < confirm_at")
+    text = f"{what}: confirmed if >= {confirm_at:g}, partly confirmed if >= {partly_at:g}, "
+
+    def decide(m):
+        value = float(m["value"])
+        said = f"{what} = {value:.3g}"
+        if value >= confirm_at:
+            return Verdict(CONFIRMED, f"{said} >= {confirm_at:g}")
+        if value >= partly_at:
+            return Verdict(PARTLY, f"{said} in [{partly_at:g}, {confirm_at:g})")
+        return Verdict(REFUTED, f"{said} < {partly_at:g}")
+
+    examples = {CONFIRMED: {"value": confirm_at}, PARTLY: {"value": partly_at}}
+    examples |= {REFUTED: {"value": partly_at / 2}, UNTESTABLE: {"value": float("nan")}}
+    return Rule(text + "refuted otherwise", ("value",), decide, examples)
+
+
 def at_most_rule(what: str, *, limit: float) -> Rule:
     """A non-negative `value` that the claim says is negligible: confirmed at most `limit`,
     refuted above it."""

@@ -113,6 +113,13 @@ def knn_words(accuracy: float) -> str:
 
 
 # --- The claims of Part I (`vaelab.claims`) ---------------------------------------------------
+def _fig3(g, run) -> dict:
+    gaps = [g[f"sweep_relative_gap_percent_{n}"] for n in sorted(run["latent_dims"])]
+    steps = list(zip(gaps, gaps[1:], strict=False))
+    said = " -> ".join(f"{v:.3g}" for v in gaps) + " %"
+    return {"every": all(b < a for a, b in steps), "some": gaps[-1] < gaps[0], "counts": said}
+
+
 def _fig4(g, run) -> dict:
     lo, hi = min(run["latent_dims"]), max(run["latent_dims"])
     fid, ent = (
@@ -161,6 +168,49 @@ CLAIMS = (
             ),
         ),
         word_key="fig4_verdict",
+    ),
+    claims.Claim(
+        id="azmoodeh.fig2.clusters",
+        paper="azmoodeh",
+        section="§IV, Fig. 2",
+        text="At n = 2, clothing of the same kind forms (loose) clusters in the latent space.",
+        paper_value="figure ('loose clusters', and a gradient between types)",
+        measurement="leave-one-out 10-nearest-neighbour accuracy of the class from mu at n = 2 "
+        "(chance 0.1); the gradient between types is not measured",
+        rule=claims.floor_rule("10-NN class accuracy", confirm_at=0.5, partly_at=0.2),
+        chapter="bigger_is_not_better/03_dimension_sweep",
+        measure=lambda g, run: {"value": g["latent2_knn_accuracy"]},
+        earlier=(
+            claims.Revision(
+                "none: the chapter wrote 'confirmed'",
+                "a verdict needs a rule; its cut-offs (5 and 2 times chance) were set after the "
+                "published accuracy, 0.69, was seen",
+                word="confirmed",
+            ),
+        ),
+        word_key="fig2_verdict",
+    ),
+    claims.Claim(
+        id="azmoodeh.fig3.typicality",
+        paper="azmoodeh",
+        section="§IV, Fig. 3",
+        text="As n grows, the density of sampled latents gets closer to that of a typical "
+        "sequence (their difference as a percent of the probability shrinks).",
+        paper_value="figure (n = 2, 20, 200, 800)",
+        measurement="relative typicality gap (%) by n, mean over seeds",
+        rule=claims.all_some_rule(
+            "it falls at every step of n", "it is smaller at the largest n than at the smallest"
+        ),
+        chapter="bigger_is_not_better/03_dimension_sweep",
+        measure=_fig3,
+        earlier=(
+            claims.Revision(
+                "none: the chapter wrote 'confirmed as a plot' for the per-unit gap",
+                "the paper's Fig. 3 is the relative gap, and a verdict needs a rule",
+                word="confirmed",
+            ),
+        ),
+        word_key="fig3_verdict",
     ),
     claims.Claim(
         id="azmoodeh.fig5.reconstructions",
