@@ -439,3 +439,13 @@ def test_a_training_process_killed_mid_run_resumes_to_the_weights_of_an_uninterr
     assert a["weights_sha256"] == b["weights_sha256"]
     assert a["history"]["loss"] == b["history"]["loss"]
     assert not (tmp_path / "killed" / f"{key}.partial").exists()
+
+
+def test_the_variance_only_objective_is_a_new_key_and_the_default_keeps_the_old_one():
+    base = asperti.fit_config("mlp", epochs=2, seed=0)
+    same = asperti.fit_config("mlp", epochs=2, seed=0, kl_part="both", mu_bound=0.0)
+    eq7 = asperti.fit_config("mlp", epochs=2, seed=0, kl_part="variance", mu_bound=100.0)
+    assert cache.config_key(same) == cache.config_key(base)
+    assert cache.config_key(eq7) != cache.config_key(base)
+    assert cache.key_fields(eq7)["train"]["kl_part"] == "variance"
+    assert "kl_part" not in cache.key_fields(base)["train"]

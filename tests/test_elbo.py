@@ -96,3 +96,33 @@ def test_evaluate_under_a_seed_draws_the_same_as_seeding_first_and_keeps_the_glo
     state = torch.get_rng_state()
     assert elbo.evaluate(model, x, seed=5) == expected
     assert torch.equal(torch.get_rng_state(), state)
+
+
+def test_the_variance_part_alone_is_eq7_and_the_bound_on_mu_costs_only_above_the_prior_scale():
+    torch.manual_seed(2)
+    model, x = models.MLPVAE(4), torch.rand(16, 1, 28, 28)
+    torch.manual_seed(3)
+    full = elbo.Elbo()(model, x)
+    torch.manual_seed(3)
+    step = elbo.Elbo(kl_part="variance")(model, x)
+    mu, logvar = model.encode(x)
+    var_part = 0.5 * (logvar.exp() - logvar - 1).sum(1)  # -1/2 eq. (7), summed over units
+    torch.manual_seed(3)
+    t = elbo.elbo_terms(model, x)
+    torch.testing.assert_close(step.minimise, (t.distortion + var_part).mean())
+    torch.testing.assert_close(step.terms["loss"], step.minimise)
+    torch.testing.assert_close(step.terms["rate"], full.terms["rate"])  # the true KL, recorded
+    # the bound: weight * sum_j relu(mean_batch mu_j^2 - 1), zero while every unit is within 1
+    torch.manual_seed(3)
+    bounded = elbo.Elbo(kl_part="variance", mu_bound=5.0)(model, x)
+    excess = (mu.pow(2).mean(0) - 1).clamp(min=0).sum()
+    torch.testing.assert_close(bounded.minimise, step.minimise + 5.0 * excess)
+    assert elbo.mu_excess(torch.full((8, 3), 0.5)) == 0.0
+    assert elbo.mu_excess(torch.full((8, 3), 2.0)).item() == pytest.approx(9.0)
+
+
+def test_an_unknown_kl_part_or_a_negative_bound_is_refused():
+    with pytest.raises(ValueError, match="kl_part must be one of .'both', 'variance'., got 'mean'"):
+        elbo.Elbo(kl_part="mean")
+    with pytest.raises(ValueError, match="mu_bound must be >= 0, got -1"):
+        elbo.Elbo(mu_bound=-1.0)

@@ -5,8 +5,9 @@ import math
 import pytest
 import torch
 
-from vaelab import cache, data, elbo, metrics, models, stats
+from vaelab import cache, claims, data, elbo, metrics, models, stats
 from vaelab.papers import asperti
+from vaelab.papers.asperti import kl
 
 
 def test_dense_mnist_config_is_the_papers_architecture_with_probes():
@@ -383,3 +384,32 @@ def test_counting_words_apply_the_ledger_rule_at_each_counter():
         "confirmed counting pixel means > 0.3; partly confirmed counting pixel means > 0.5; "
         "refuted counting pixel means > 0.7"
     )
+
+
+def test_the_eq7_rule_says_each_word_on_literal_counts_of_unused_units():
+    rule = kl.match_rule("eq. (7) alone", "the whole KL")
+    three = {"seeds": 3, "a_sd": 0.6, "b_sd": 0.6}
+    same = rule({**three, "a_mean": 8.0, "b_mean": 9.0})  # 1.0 apart, 2 sd = 1.70
+    assert (same.word, same.reason) == (
+        "confirmed",
+        "eq. (7) alone: 8.00 unused against 9.00 with the whole KL (2 sd: 1.70): as sparse, "
+        "within the spread",
+    )
+    fewer = rule({**three, "a_mean": 4.0, "b_mean": 9.0})
+    assert fewer.word == "partly confirmed" and fewer.reason.endswith("clearly less so")
+    more = rule({**three, "a_mean": 14.0, "b_mean": 9.0})
+    assert more.word == "partly confirmed" and more.reason.endswith("clearly more so")
+    none = rule({**three, "a_mean": 0.67, "b_mean": 9.0})
+    assert none.word == "refuted" and none.reason.endswith("under 1, no sparsity")
+    assert rule({**three, "seeds": 2, "a_mean": 8.0, "b_mean": 9.0}).word == "not testable here"
+    assert rule({**three, "a_mean": float("nan"), "b_mean": 9.0}).word == "not testable here"
+
+
+def test_eq7_alone_is_the_variance_part_with_mu_bounded_and_its_claim_reads_the_chapter_glue():
+    config = asperti.fit_config("mlp", epochs=1, seed=0, **kl.EQ7_ONLY)
+    assert (config.objective.kl_part, config.objective.mu_bound) == ("variance", 10.0)
+    claim = claims.ledger(asperti.CLAIMS)["asperti.kl.eq7"]
+    glued = {"unused_eq7_only": 0.0, "unused_eq7_only_sd": 0.0, "eq7_seeds": 3}
+    glued |= {"unused_full_kl": 9.0, "unused_full_kl_sd": 1.0}
+    assert claim.judge_glued(glued, {"seeds": [0, 1, 2]}).word == "refuted"
+    assert claim.glue_key == "eq7_verdict" and "before" in claim.registered

@@ -128,7 +128,7 @@ def ledger(*groups) -> dict[str, Claim]:
     return out
 
 
-def _seeds_missing(measured: Mapping[str, float]) -> Verdict | None:
+def seeds_missing(measured: Mapping[str, float]) -> Verdict | None:
     seeds = int(measured["seeds"])
     if seeds < MIN_SEEDS:
         return Verdict(UNTESTABLE, f"{seeds} seed(s): the rule needs at least {MIN_SEEDS}")
@@ -149,7 +149,7 @@ def count_rule(paper: float, *, resolution: float = 0.5, near: float) -> Rule:
     )
 
     def decide(m):
-        untested = _seeds_missing(m)
+        untested = seeds_missing(m)
         if untested:
             return untested
         band = 2 * max(float(m["sd"]), resolution)
@@ -185,7 +185,7 @@ def presence_rule(what: str) -> Rule:
     )
 
     def decide(m):
-        untested = _seeds_missing(m)
+        untested = seeds_missing(m)
         if untested:
             return untested
         mean, sd = float(m["mean"]), float(m["sd"])
@@ -223,7 +223,7 @@ def difference_rule(what: str, *, paper_gap: float | None, digits: int = 1) -> R
     )
 
     def decide(m):
-        untested = _seeds_missing(m)
+        untested = seeds_missing(m)
         if untested:
             return untested
         gap = float(m["a_mean"]) - float(m["b_mean"])
@@ -259,7 +259,7 @@ def all_some_rule(every: str, some: str, *, over_seeds: bool = False) -> Rule:
         text += f"; over >= {MIN_SEEDS} seeds"
 
     def decide(m):
-        untested = _seeds_missing(m) if over_seeds else None
+        untested = seeds_missing(m) if over_seeds else None
         if untested:
             return untested
         counts = f" ({m['counts']})" if m.get("counts") else ""
@@ -357,7 +357,7 @@ def holds_rule(what: str, *, over_seeds: bool = False) -> Rule:
     )
 
     def decide(m):
-        untested = _seeds_missing(m) if over_seeds else None
+        untested = seeds_missing(m) if over_seeds else None
         if untested:
             return untested
         return Verdict(CONFIRMED, f"{what}: yes") if m["holds"] else Verdict(REFUTED, f"{what}: no")

@@ -11,12 +11,18 @@ and q(z|x) = N(mu, diag(exp(logvar))):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
 
 LOG_2PI = math.log(2 * math.pi)
+
+# metadata of a config field added after entries were cached: `cache.config_key` leaves it out
+# while it is at its default, so those entries keep their keys
+ADDED_LATER = {"cache": "added later"}
+
+KL_PARTS = ("both", "variance")  # the whole KL, or only its variance part (Asperti's eq. 7)
 
 
 def kl_per_unit(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -97,25 +103,50 @@ class Elbo:
     """The VAE objective: -ELBO with the rate weighted by `kl_weight` (β), the latent sampled or
     decoded at its mean, and Asperti's quadratic penalty ½‖mu‖² (§VI) added with `mu_penalty`.
 
-    Records the batch's loss (without the penalty), rate, distortion and per-unit KL."""
+    `kl_part="variance"` keeps only the variance part of the KL in the loss, ½(σ² - log σ² - 1)
+    per unit (-½ Asperti's eq. 7): nothing then pulls mu to 0. `mu_bound` adds
+    `mu_bound · mu_excess(mu)`, which costs nothing while every unit's second moment over the
+    batch is within the prior's 1.
+
+    Records the batch's loss (without the penalties), rate (the whole KL), distortion and
+    per-unit KL."""
 
     kl_weight: float = 1.0  # β; 0 drops the rate term
     sample_latent: bool = True  # False: decode z = mu (Asperti's "without sampling")
     mu_penalty: float = 0.0  # weight of ½‖mu‖² added to the loss to minimise
+    kl_part: str = field(default="both", metadata=ADDED_LATER)  # one of KL_PARTS
+    mu_bound: float = field(default=0.0, metadata=ADDED_LATER)  # weight of `mu_excess`
 
     def __post_init__(self):
         if self.kl_weight < 0 or self.mu_penalty < 0:
             raise ValueError(
                 f"kl_weight and mu_penalty must be >= 0, got {self.kl_weight}, {self.mu_penalty}"
             )
+        if self.kl_part not in KL_PARTS:
+            raise ValueError(f"kl_part must be one of {KL_PARTS}, got {self.kl_part!r}")
+        if self.mu_bound < 0:
+            raise ValueError(f"mu_bound must be >= 0, got {self.mu_bound:g}")
 
     def __call__(self, model, x: torch.Tensor) -> Step:
         t = elbo_terms(model, x, sample=self.sample_latent, kl_weight=self.kl_weight)
         loss = t.loss
+        if self.kl_part == "variance":  # the mean part ½mu² of each unit's KL taken out
+            loss = (
+                t.distortion + self.kl_weight * (t.kl_per_unit - 0.5 * t.mu.pow(2)).sum(1)
+            ).mean()
+        minimise = loss
         if self.mu_penalty:
-            loss = loss + self.mu_penalty * 0.5 * t.mu.pow(2).sum(1).mean()
-        terms = {"loss": t.loss, "rate": t.rate, "distortion": t.distortion}
-        return Step(loss, terms | {"kl_per_unit": t.kl_per_unit}, len(x))
+            minimise = minimise + self.mu_penalty * 0.5 * t.mu.pow(2).sum(1).mean()
+        if self.mu_bound:
+            minimise = minimise + self.mu_bound * mu_excess(t.mu)
+        terms = {"loss": loss, "rate": t.rate, "distortion": t.distortion}
+        return Step(minimise, terms | {"kl_per_unit": t.kl_per_unit}, len(x))
+
+
+def mu_excess(mu: torch.Tensor) -> torch.Tensor:
+    """Σ_j max(0, mean over the batch of mu_j² - 1): how far the units' codes `mu` (batch, n)
+    spread beyond the prior's unit second moment."""
+    return (mu.pow(2).mean(0) - 1).clamp(min=0).sum()
 
 
 def cross_entropy(model, batch) -> Step:

@@ -24,7 +24,7 @@ from .models import device as default_device
 
 PRECISIONS = ("fp32", "bf16")
 # Field metadata of a config field added after entries were cached (see `cache.config_key`).
-ADDED_LATER = {"cache": "added later"}
+ADDED_LATER = elbo.ADDED_LATER  # see `cache.config_key`
 
 
 class TrainingDiverged(RuntimeError):

@@ -53,6 +53,8 @@ def fit_config(
     kl_weight: float = 1.0,
     sample_latent: bool = True,
     mu_penalty: float = 0.0,
+    kl_part: str = "both",
+    mu_bound: float = 0.0,
     probe: bool = False,
     track: tuple[int, ...] = (),
 ) -> cache.FitConfig:
@@ -60,6 +62,7 @@ def fit_config(
 
     kind: "mlp" (hidden defaults to the paper's widths for `data`) or "conv" (Fig. 5).
     data: "mnist" (full when available, else the 5k subset) or "tiles" (`tiles_images` images).
+    kl_part, mu_bound: `elbo.Elbo`'s (eq. 7 alone: "variance", with mu bounded).
     probe: record Var mu and mean sigma^2 of `PROBE_IMAGES` training images every `PROBE_EVERY`
     steps (Fig. 11); track: record (mu, logvar) of these training images at every step (Fig. 1).
     """
@@ -84,7 +87,7 @@ def fit_config(
         model=models.ModelConfig(kind, latent_dim, tuple(hidden), "diagonal", "bernoulli"),
         train=TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, **hooks),
         seed=seed,
-        objective=elbo.Elbo(kl_weight, sample_latent, mu_penalty),
+        objective=elbo.Elbo(kl_weight, sample_latent, mu_penalty, kl_part, mu_bound),
     )
 
 

@@ -1,6 +1,7 @@
 """The claims of Part II (Asperti), each with the rule that judges it (`vaelab.claims`)."""
 
 from vaelab import claims
+from vaelab.papers.asperti.kl import CLAIMS as KL_CLAIMS
 from vaelab.papers.asperti.paper import PAPER_INACTIVE
 
 # The counts' rules replace `count_verdict` (2026-11-30), which returned "partly confirmed" for any
@@ -365,35 +366,5 @@ CLAIMS = (
         measure=lambda g, run: counting_measure(g["tiles_generated_over3_fraction"], _seeds(run)),
         word_key="counting_verdict",
     ),
-    claims.Claim(
-        id="asperti.kl.cause",
-        paper="asperti",
-        section="§VI",
-        text="Without the KL term, or with only the quadratic penalty on mu, sparsity disappears.",
-        paper_value="disappears",
-        measurement="inactive units (and units the decoder does not use) with beta = 0 and "
-        "with the mu penalty only",
-        rule=claims.all_some_rule(
-            "the decoder uses every unit (under one unused) in both variants",
-            "it does in one of them",
-            over_seeds=True,
-        ),
-        chapter="sparsity/05_kl_and_sparsity",
-        measure=lambda g, run: {
-            "every": g["unused_no_kl"] < 1 and g["unused_mu_only"] < 1,
-            "some": g["unused_no_kl"] < 1 or g["unused_mu_only"] < 1,
-            "seeds": g["kl_seeds"],
-        },
-        earlier=(
-            claims.Revision(
-                "confirmed if no inactive unit in either variant and under one unused unit "
-                "without KL; partly confirmed if no inactive unit in either; refuted otherwise",
-                "without the KL term nothing pulls sigma^2 to 1, so Asperti's criterion cannot "
-                "fire and 'no inactive unit' held by construction; units the decoder does not "
-                "use are what the claim is about",
-                word="confirmed",
-            ),
-        ),
-        word_key="kl_verdict",
-    ),
+    *KL_CLAIMS,
 )
