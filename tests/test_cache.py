@@ -449,3 +449,12 @@ def test_the_variance_only_objective_is_a_new_key_and_the_default_keeps_the_old_
     assert cache.config_key(eq7) != cache.config_key(base)
     assert cache.key_fields(eq7)["train"]["kl_part"] == "variance"
     assert "kl_part" not in cache.key_fields(base)["train"]
+
+
+def test_a_gaussian_decoder_of_fixed_variance_is_a_new_key_and_bernoulli_keeps_the_old_one():
+    base = asperti.fit_config("mlp", epochs=2, seed=0)
+    gauss = asperti.fit_config("mlp", epochs=2, seed=0, likelihood="gaussian", obs_var=0.5)
+    learned = asperti.fit_config("mlp", epochs=2, seed=0, likelihood="gaussian")
+    assert len({cache.config_key(c) for c in (base, gauss, learned)}) == 3
+    assert cache.key_fields(gauss)["model"]["obs_var"] == 0.5
+    assert "obs_var" not in cache.key_fields(learned)["model"]

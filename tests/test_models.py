@@ -1,7 +1,9 @@
+import math
+
 import pytest
 import torch
 
-from vaelab import models
+from vaelab import elbo, models
 
 FIG5_COUNTS = [160, 64, 4640, 9248, 128, 9248, 9248, 128, 4128, 4128, 128, 4128, 528, 528]
 
@@ -81,3 +83,26 @@ def test_pixel_means_are_probabilities_for_bernoulli_and_means_for_gaussian():
     assert torch.allclose(models.pixel_means(bern, z), torch.sigmoid(bern.decode(z)))
     gauss = models.MLPVAE(2, (8,), likelihood="gaussian")
     assert torch.equal(models.pixel_means(gauss, z), gauss.decode(z))
+
+
+def test_a_gaussian_decoder_of_fixed_variance_keeps_it_out_of_the_parameters_and_the_key():
+    fixed = models.build(models.ModelConfig(likelihood="gaussian", obs_var=0.5))
+    learned = models.build(models.ModelConfig(likelihood="gaussian"))
+    assert "obs_logvar" not in dict(fixed.named_parameters())
+    assert "obs_logvar" in dict(learned.named_parameters())
+    assert fixed.obs_logvar.item() == pytest.approx(math.log(0.5))
+    assert "obs_logvar" in fixed.state_dict()  # saved with the weights, loaded back the same
+    conv = models.build(models.ModelConfig("conv", 4, (), likelihood="gaussian", obs_var=0.25))
+    assert conv.obs_logvar.item() == pytest.approx(math.log(0.25))
+    # at variance 1/2, -log p(x|z) is the sum of squared errors plus a constant per pixel
+    x, out = torch.rand(2, 1, 28, 28), torch.rand(2, 1, 28, 28)
+    nll = -elbo.log_likelihood(fixed, out, x)
+    const = 784 * 0.5 * math.log(2 * math.pi * 0.5)
+    torch.testing.assert_close(nll, (x - out).pow(2).flatten(1).sum(1) + const)
+
+
+def test_a_fixed_variance_needs_a_gaussian_decoder_and_a_positive_value():
+    with pytest.raises(ValueError, match="obs_var is the variance of a Gaussian decoder"):
+        models.build(models.ModelConfig(obs_var=0.5))
+    with pytest.raises(ValueError, match="obs_var must be > 0 .fixed. or 0 .learned., got -1"):
+        models.build(models.ModelConfig(likelihood="gaussian", obs_var=-1.0))

@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
+from .models import ADDED_LATER
+
 LOG_2PI = math.log(2 * math.pi)
 
-# metadata of a config field added after entries were cached: `cache.config_key` leaves it out
-# while it is at its default, so those entries keep their keys
-ADDED_LATER = {"cache": "added later"}
 
 KL_PARTS = ("both", "variance")  # the whole KL, or only its variance part (Asperti's eq. 7)
 

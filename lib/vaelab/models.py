@@ -2,14 +2,15 @@
 
 Every model has `encode(x) -> (mu, logvar)` with both `(batch, latent_dim)`, `decode(z) ->`
 logits (Bernoulli likelihood) or means (Gaussian likelihood) of shape `(batch, 1, 28, 28)`, and
-the attributes `latent_dim`, `posterior` and `likelihood`. A Gaussian likelihood adds a learned
-scalar `obs_logvar` (the log-variance of every pixel). The training loop and the ELBO only use
-this interface.
+the attributes `latent_dim`, `posterior` and `likelihood`. A Gaussian likelihood adds a scalar
+`obs_logvar` (the log-variance of every pixel): learned, or fixed by `obs_var`. The training loop
+and the ELBO only use this interface.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
@@ -17,6 +18,10 @@ from torch import nn
 POSTERIORS = ("diagonal", "isotropic")
 LIKELIHOODS = ("bernoulli", "gaussian")
 IMAGE_SHAPE = (1, 28, 28)
+
+# metadata of a config field added after entries were cached: `cache.config_key` leaves it out
+# while it is at its default, so those entries keep their keys
+ADDED_LATER = {"cache": "added later"}
 
 
 @dataclass(frozen=True)
@@ -28,12 +33,13 @@ class ModelConfig:
     hidden: tuple[int, ...] = (256, 256)  # widths of the dense encoder (decoder mirrors it)
     posterior: str = "diagonal"  # "diagonal": one variance per unit; "isotropic": one per input
     likelihood: str = "bernoulli"  # "bernoulli" (logits) or "gaussian" (means, learned variance)
+    obs_var: float = field(default=0.0, metadata=ADDED_LATER)  # Gaussian: fixed variance; 0 learned
 
 
 class VAE(nn.Module):
     """Common checks and the Gaussian observation variance; subclasses build the networks."""
 
-    def __init__(self, latent_dim: int, posterior: str, likelihood: str):
+    def __init__(self, latent_dim: int, posterior: str, likelihood: str, obs_var: float = 0.0):
         super().__init__()
         if not isinstance(latent_dim, int) or isinstance(latent_dim, bool) or latent_dim <= 0:
             raise ValueError(f"latent_dim must be a positive integer, got {latent_dim!r}")
@@ -44,7 +50,13 @@ class VAE(nn.Module):
         self.latent_dim = latent_dim
         self.posterior = posterior
         self.likelihood = likelihood
-        if likelihood == "gaussian":
+        if obs_var < 0:
+            raise ValueError(f"obs_var must be > 0 (fixed) or 0 (learned), got {obs_var:g}")
+        if obs_var and likelihood != "gaussian":
+            raise ValueError(f"obs_var is the variance of a Gaussian decoder, not {likelihood!r}")
+        if likelihood == "gaussian" and obs_var:
+            self.register_buffer("obs_logvar", torch.tensor(math.log(obs_var)))
+        elif likelihood == "gaussian":
             self.obs_logvar = nn.Parameter(torch.zeros(()))
 
     def _output(self, h: torch.Tensor) -> torch.Tensor:
@@ -73,8 +85,9 @@ class MLPVAE(VAE):
         *,
         posterior: str = "diagonal",
         likelihood: str = "bernoulli",
+        obs_var: float = 0.0,
     ):
-        super().__init__(latent_dim, posterior, likelihood)
+        super().__init__(latent_dim, posterior, likelihood, obs_var)
         hidden = tuple(hidden)
         if not hidden or any(not isinstance(h, int) or h <= 0 for h in hidden):
             raise ValueError(f"hidden must be a non-empty tuple of positive ints, got {hidden!r}")
@@ -116,9 +129,10 @@ class ConvVAE(VAE):
         *,
         posterior: str = "diagonal",
         likelihood: str = "bernoulli",
+        obs_var: float = 0.0,
         channels: int = 32,
     ):
-        super().__init__(latent_dim, posterior, likelihood)
+        super().__init__(latent_dim, posterior, likelihood, obs_var)
         c, h = channels, channels // 2
         self.encoder = nn.Sequential(
             nn.Conv2d(1, h, 3, stride=2, padding=1),
@@ -194,9 +208,15 @@ def build(config: ModelConfig) -> VAE:
             tuple(config.hidden),
             posterior=config.posterior,
             likelihood=config.likelihood,
+            obs_var=config.obs_var,
         )
     if config.kind == "conv":
-        return ConvVAE(config.latent_dim, posterior=config.posterior, likelihood=config.likelihood)
+        return ConvVAE(
+            config.latent_dim,
+            posterior=config.posterior,
+            likelihood=config.likelihood,
+            obs_var=config.obs_var,
+        )
     raise ValueError(f"unknown model kind {config.kind!r}; choose 'mlp' or 'conv'")
 
 

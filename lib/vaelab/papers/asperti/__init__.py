@@ -55,6 +55,8 @@ def fit_config(
     mu_penalty: float = 0.0,
     kl_part: str = "both",
     mu_bound: float = 0.0,
+    likelihood: str = "bernoulli",
+    obs_var: float = 0.0,
     probe: bool = False,
     track: tuple[int, ...] = (),
 ) -> cache.FitConfig:
@@ -63,6 +65,7 @@ def fit_config(
     kind: "mlp" (hidden defaults to the paper's widths for `data`) or "conv" (Fig. 5).
     data: "mnist" (full when available, else the 5k subset) or "tiles" (`tiles_images` images).
     kl_part, mu_bound: `elbo.Elbo`'s (eq. 7 alone: "variance", with mu bounded).
+    likelihood, obs_var: the decoder's (`models.ModelConfig`; Bernoulli unless asked).
     probe: record Var mu and mean sigma^2 of `PROBE_IMAGES` training images every `PROBE_EVERY`
     steps (Fig. 11); track: record (mu, logvar) of these training images at every step (Fig. 1).
     """
@@ -84,7 +87,7 @@ def fit_config(
         hooks = dict(probe_every=1, track_indices=tuple(track))
     return cache.FitConfig(
         data=dataset.DataConfig(data, "train", tiles=tiles),
-        model=models.ModelConfig(kind, latent_dim, tuple(hidden), "diagonal", "bernoulli"),
+        model=models.ModelConfig(kind, latent_dim, tuple(hidden), "diagonal", likelihood, obs_var),
         train=TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, **hooks),
         seed=seed,
         objective=elbo.Elbo(kl_weight, sample_latent, mu_penalty, kl_part, mu_bound),

@@ -110,6 +110,21 @@ CLAIMS = (
         ("inactive_dense_mnist", "inactive_dense_mnist_sd"),
         "dense_mnist_verdict",
     ),
+    claims.Claim(
+        id="asperti.dense_mnist.count_gaussian",
+        paper="asperti",
+        section="§II, §IV.A, Table I",
+        text="With the Gaussian decoder of the paper's text ('the quadratic distance'), the dense "
+        "MNIST VAE has 8 inactive latent units of 16.",
+        paper_value=PAPER_VALUE["dense_mnist"],
+        measurement="inactive units with a Gaussian decoder of fixed variance 1/2 (the loss is "
+        "the sum of squared errors), mean ± sd",
+        rule=claims.count_rule(PAPER_INACTIVE["dense_mnist"], near=COUNT_NEAR),
+        chapter="sparsity/01_dense_mnist",
+        measure=_count("inactive_dense_mnist_gaussian", "inactive_dense_mnist_gaussian_sd"),
+        registered="2026-11-30, before the Gaussian-decoder models were trained",
+        word_key="dense_mnist_gaussian_verdict",
+    ),
     *_count_claims(
         "conv_mnist",
         "sparsity/02_convolutional",
