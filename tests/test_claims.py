@@ -177,11 +177,14 @@ def test_chapter_glue_gives_word_reason_and_rule_of_each_claim_of_the_chapter():
         "zeroing_elbo_change": 0.04,
         "control_elbo_change": -197.0,
         "long_drift": 0,
+        "inactive_dense_mnist_gaussian": 9.0,
+        "inactive_dense_mnist_gaussian_sd": 1.0,
     }
     out = claims.chapter_glue(
         asperti.CLAIMS, "sparsity/01_dense_mnist", glued, {"seeds": [0, 1, 2]}
     )
     assert out["dense_mnist_verdict"] == REFUTED
+    assert out["dense_mnist_gaussian_verdict"] == CONFIRMED  # 9.0 ± 1.0 against the paper's 8
     assert out["asperti_dense_mnist_sparse_verdict"] == CONFIRMED
     assert out["sum_verdict"] == CONFIRMED and out["fig4_verdict"] == CONFIRMED
     assert out["asperti_ignored_verdict"] == CONFIRMED

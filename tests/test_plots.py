@@ -218,3 +218,12 @@ def test_threshold_sensitivity_steps_the_counts_and_marks_the_defaults():
     assert (
         list(ax.get_lines()[1].get_xdata()) == [0.01, 0.01] and ax.texts[0].get_text() == " Burda"
     )
+
+
+def test_count_by_size_puts_steps_left_and_epochs_right():
+    curves = {4000: ([8, 64], [2.0, 9.0]), 60_000: ([8, 64], [1.0, 5.0])}
+    fig = asperti_figures.count_by_size(curves, {4000: 32, 60_000: 469})
+    left, right = fig.axes
+    assert [ln.get_label() for ln in right.get_lines()] == ["4,000 images", "60,000 images"]
+    assert list(left.get_lines()[0].get_xdata()) == [8, 64]
+    assert list(right.get_lines()[0].get_xdata()) == [0.25, 2.0]

@@ -31,6 +31,11 @@ UNUSUAL = {
     "book/sparsity/03_training_dynamics.ipynb": {"seed": 1, "track_steps": 7},
     "book/sparsity/04_tiles.ipynb": {"seeds": [1], "seed": 1},
     "book/sparsity/05_kl_and_sparsity.ipynb": {"seeds": [1], "kl_weights": [0.3, 3.0]},
+    "book/sparsity/06_data_size.ipynb": {
+        "seeds": [1],
+        "train_sizes": [300, 700, 1100],
+        "steps": 40,
+    },
     "book/synthesis/01_active_units_vs_dimension.ipynb": {"latent_dims": [3, 30], "seeds": [1]},
     "book/synthesis/02_pruning_inactive_units.ipynb": {"latent_dims": [3, 30], "seeds": [1]},
     "book/appendix/performance.ipynb": {"latent_dims": [3, 30]},

@@ -1,13 +1,14 @@
 """sparsity: Asperti's configs, per-unit tables, zeroing, decoder use, tile counting, eq. (7)."""
 
 import math
+import types
 
 import pytest
 import torch
 
 from vaelab import cache, claims, data, elbo, metrics, models, stats
 from vaelab.papers import asperti
-from vaelab.papers.asperti import kl
+from vaelab.papers.asperti import kl, size
 
 
 def test_dense_mnist_config_is_the_papers_architecture_with_probes():
@@ -413,3 +414,44 @@ def test_eq7_alone_is_the_variance_part_with_mu_bounded_and_its_claim_reads_the_
     glued |= {"unused_full_kl": 9.0, "unused_full_kl_sd": 1.0}
     assert claim.judge_glued(glued, {"seeds": [0, 1, 2]}).word == "refuted"
     assert claim.glue_key == "eq7_verdict" and "before" in claim.registered
+
+
+def test_every_training_set_size_gets_the_same_steps_in_whole_epochs():
+    assert size.epochs_for(4000, 12_800, 128) == 400  # 32 steps per epoch
+    assert size.epochs_for(15_000, 12_800, 128) == 109  # 118 per epoch: 12,862 steps
+    assert size.epochs_for(60_000, 12_800, 128) == 28  # 469 per epoch: 13,132 steps
+    with pytest.raises(ValueError, match="must be positive"):
+        size.epochs_for(0, 100, 128)
+    run = types.SimpleNamespace(train_sizes=[500, 60_000], seeds=[0, 1], steps=64)
+    run.batch_size, run.lr = 128, 1e-3
+    configs = size.configs(run)
+    assert sorted(configs) == [(500, 0), (500, 1), (60_000, 0), (60_000, 1)]
+    first = configs[500, 0]
+    assert (first.data.name, first.data.limit, first.train.epochs) == ("fashion-mnist", 500, 16)
+    assert first.train.probe_indices == tuple(range(500))  # a set smaller than the probe
+    assert configs[60_000, 0].train.probe_indices == tuple(range(asperti.PROBE_IMAGES))
+    assert first.model.hidden == asperti.DENSE_MNIST
+    assert len({cache.config_key(c) for c in configs.values()}) == 4
+    with pytest.raises(ValueError, match="train_images takes a subset of Fashion-MNIST"):
+        asperti.fit_config("mlp", epochs=1, seed=0, data="mnist", train_images=500)
+
+
+def test_the_mean_count_curve_stops_at_the_common_steps():
+    curves = [([8, 16, 24, 32], [4, 6, 8, 8]), ([8, 16, 24], [2, 4, 6])]
+    assert size.mean_curve(curves, 24) == ([8, 16, 24], [3.0, 5.0, 7.0])
+    assert size.mean_curve(curves, 16) == ([8, 16], [3.0, 5.0])
+
+
+def test_the_same_count_rule_says_each_word_on_literal_counts():
+    rule = size.same_rule("largest set against smallest")
+    three = {"seeds": 3, "a_sd": 0.58, "b_sd": 0.58}
+    assert rule({**three, "a_mean": 10.0, "b_mean": 10.67}).word == "confirmed"
+    near = rule({**three, "a_sd": 0.0, "b_sd": 0.0, "a_mean": 10.0, "b_mean": 10.67})
+    assert near.word == "partly confirmed"
+    assert near.reason == (
+        "largest set against smallest: 10.00 against 10.67, |a - b| = 0.67 (2 sd: 0.00): "
+        "beyond the spread, within one unit"
+    )
+    far = rule({**three, "a_mean": 6.0, "b_mean": 10.67})
+    assert far.word == "refuted" and far.reason.endswith("beyond the spread and one unit")
+    assert rule({**three, "seeds": 2, "a_mean": 6.0, "b_mean": 10.67}).word == "not testable here"

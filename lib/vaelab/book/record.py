@@ -128,16 +128,19 @@ def markdown(name: str, text: str) -> None:
     _glue(name, Markdown(text), display=False)
 
 
-def by_n_table(columns: Mapping, labels: Mapping[str, tuple[str, int]], *, seeds: int) -> str:
+def by_n_table(
+    columns: Mapping, labels: Mapping[str, tuple[str, int]], *, seeds: int, first: str = "$n$"
+) -> str:
     """A markdown table with one row per latent dimension: `columns[key][n] = (mean, sd)`
     (`stats.by_dimension`), one column per key of `labels = {key: (label, decimals)}`; mean ± sd
-    over `seeds` seeds, the mean alone when there is one seed."""
+    over `seeds` seeds, the mean alone when there is one seed. `first` heads the rows' column
+    (another quantity than n, such as training images)."""
     for key in labels:
         if key not in columns:
             raise KeyError(f"no column {key!r}; the columns are: {', '.join(columns)}")
     dims = sorted({n for key in labels for n in columns[key]})
     head = [label for label, _ in labels.values()]
-    lines = ["| $n$ | " + " | ".join(head) + " |", "|---:|" + "---:|" * len(labels)]
+    lines = [f"| {first} | " + " | ".join(head) + " |", "|---:|" + "---:|" * len(labels)]
     for n in dims:
         cells = []
         for key, (_, d) in labels.items():

@@ -213,3 +213,13 @@ SIZES["synthesis"] = {
         ("paper", GRID_DIMS, [0, 1, 2], 0, [60, 300], 10, 0, 500, 10_000, 5),
     )
 }
+# Part II, data size: the dense model on Fashion-MNIST subsets, the same steps for every size
+# (paper: 12,800 steps, the long run of the dense MNIST chapter: 400 epochs of 4,000 images)
+SIZES["asperti_size"] = {
+    p: {"batch_size": 128, "lr": 1e-3, "seeds": seeds, "train_sizes": sizes, "steps": steps}
+    for p, sizes, steps, seeds in (
+        ("smoke", [500, 1000], 64, [0]),
+        ("quick", [4000, 15_000, 60_000], 3200, [0, 1]),
+        ("paper", [4000, 15_000, 60_000], 12_800, [0, 1, 2]),
+    )
+}

@@ -46,6 +46,7 @@ def fit_config(
     seed: int,
     data: str = "mnist",
     tiles_images: int = 0,
+    train_images: int = 0,
     hidden: tuple[int, ...] | None = None,
     latent_dim: int = LATENT_DIM,
     batch_size: int = 128,
@@ -63,7 +64,8 @@ def fit_config(
     """One of Asperti's models as a `FitConfig`; every chapter of Part II builds its runs here.
 
     kind: "mlp" (hidden defaults to the paper's widths for `data`) or "conv" (Fig. 5).
-    data: "mnist" (full when available, else the 5k subset) or "tiles" (`tiles_images` images).
+    data: "mnist" (full when available, else the 5k subset), "fashion-mnist" (the first
+    `train_images`, 0 for all: the data-size chapter) or "tiles" (`tiles_images` images).
     kl_part, mu_bound: `elbo.Elbo`'s (eq. 7 alone: "variance", with mu bounded).
     likelihood, obs_var: the decoder's (`models.ModelConfig`; Bernoulli unless asked).
     probe: record Var mu and mean sigma^2 of `PROBE_IMAGES` training images every `PROBE_EVERY`
@@ -71,14 +73,16 @@ def fit_config(
     """
     if kind not in ("mlp", "conv"):
         raise ValueError(f"kind must be 'mlp' or 'conv', got {kind!r}")
-    if data not in ("mnist", "tiles"):
-        raise ValueError(f"data must be 'mnist' or 'tiles', got {data!r}")
+    if data not in ("mnist", "fashion-mnist", "tiles"):
+        raise ValueError(f"data must be 'mnist', 'fashion-mnist' or 'tiles', got {data!r}")
+    if train_images and data != "fashion-mnist":
+        raise ValueError(f"train_images takes a subset of Fashion-MNIST, not of {data!r}")
     if data == "tiles" and not (isinstance(tiles_images, int) and tiles_images > 0):
         raise ValueError(f"tiles_images must be a positive integer for tiles, got {tiles_images}")
     if probe and track:
         raise ValueError("a run records either probe (Fig. 11) or track (Fig. 1), not both")
     if hidden is None:
-        hidden = () if kind == "conv" else DENSE_MNIST if data == "mnist" else DENSE_TILES
+        hidden = () if kind == "conv" else DENSE_TILES if data == "tiles" else DENSE_MNIST
     tiles = dataset.TilesSpec(n=tiles_images) if data == "tiles" else None
     hooks = {}
     if probe:
@@ -86,7 +90,7 @@ def fit_config(
     if track:
         hooks = dict(probe_every=1, track_indices=tuple(track))
     return cache.FitConfig(
-        data=dataset.DataConfig(data, "train", tiles=tiles),
+        data=dataset.DataConfig(data, "train", limit=train_images or None, tiles=tiles),
         model=models.ModelConfig(kind, latent_dim, tuple(hidden), "diagonal", likelihood, obs_var),
         train=TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, **hooks),
         seed=seed,

@@ -3,6 +3,7 @@
 from vaelab import claims
 from vaelab.papers.asperti.kl import CLAIMS as KL_CLAIMS
 from vaelab.papers.asperti.paper import PAPER_INACTIVE
+from vaelab.papers.asperti.size import CLAIMS as SIZE_CLAIMS
 
 # The counts' rules replace `count_verdict` (2026-11-30), which returned "partly confirmed" for any
 # mean count >= 0.5 (16 of 16 inactive included) and so could not refute a count. `near` = 4
@@ -382,4 +383,5 @@ CLAIMS = (
         word_key="counting_verdict",
     ),
     *KL_CLAIMS,
+    *SIZE_CLAIMS,
 )

@@ -145,3 +145,20 @@ def inactive_along(curves: dict[str, tuple[list[int], list[int]]]):
     )
     ax.legend(fontsize="small")
     return fig
+
+
+def count_by_size(curves: dict[int, tuple[list, list]], steps_per_epoch: dict[int, int]):
+    """The mean inactive count along training for each training-set size `{images: (steps,
+    counts)}`, against optimiser steps (left) and against epochs (right): the curves coincide
+    on the axis that the count follows."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4), layout="constrained", sharey=True)
+    for images, (steps, counts) in curves.items():
+        label = f"{images:,} images"
+        axes[0].step(steps, counts, where="post", label=label)
+        epochs = [s / steps_per_epoch[images] for s in steps]
+        axes[1].step(epochs, counts, where="post", label=label)
+    axes[0].set(xscale="symlog", xlabel="optimiser steps (symlog)", ylabel="inactive units")
+    axes[1].set(xscale="symlog", xlabel="epochs (symlog)")
+    axes[0].set_title("mean over seeds, probed training images")
+    axes[1].legend(fontsize="small")
+    return fig

@@ -1,0 +1,122 @@
+"""Does the inactive count depend on the training-set size, and does it follow steps or epochs?
+
+Asperti trains on MNIST's 60,000 images; Part II here on the 4,000 of the offline subset. The
+dense model of §IV.A is trained on the first 4k / 15k / 60k Fashion-MNIST images (on disk) for
+the same number of optimiser steps, so that steps, epochs and data size come apart: at a given
+step the smaller set has seen each image more often. Every run probes its units on the same
+1,000 training images every `asperti.PROBE_EVERY` steps, so the count is followed along training.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+from vaelab import claims
+from vaelab.papers import asperti
+
+DATA = "fashion-mnist"
+
+
+def epochs_for(images: int, steps: int, batch_size: int) -> int:
+    """The fewest epochs of `images` in batches of `batch_size` that make at least `steps` steps
+    (the last batch of an epoch may be short)."""
+    if images <= 0 or steps <= 0 or batch_size <= 0:
+        raise ValueError(f"images, steps and batch_size must be positive, got {images, steps}")
+    return math.ceil(steps / math.ceil(images / batch_size))
+
+
+def configs(run) -> dict:
+    """`{(images, seed): FitConfig}`: the dense model on the first `images` Fashion-MNIST
+    training images for each of `run.train_sizes` and `run.seeds`, `run.steps` steps each. Each
+    probes the first `asperti.PROBE_IMAGES` images (all of a smaller set)."""
+    return {(n, s): _probing(n, _config(run, n, s)) for n in run.train_sizes for s in run.seeds}
+
+
+def _probing(images: int, config):
+    if images >= asperti.PROBE_IMAGES:
+        return config
+    train = dataclasses.replace(config.train, probe_indices=tuple(range(images)))
+    return dataclasses.replace(config, train=train)
+
+
+def _config(run, n: int, s: int):
+    return asperti.fit_config(
+        "mlp",
+        data=DATA,
+        train_images=n,
+        epochs=epochs_for(n, run.steps, run.batch_size),
+        seed=s,
+        batch_size=run.batch_size,
+        lr=run.lr,
+        probe=True,
+    )
+
+
+def mean_curve(curves: list[tuple[list[int], list[int]]], steps: int) -> tuple[list, list]:
+    """The mean over runs of inactive-count curves `(steps, counts)`, up to step `steps`; the
+    runs' probes fall on the same steps (every `PROBE_EVERY`) up to there."""
+    kept = [[(t, c) for t, c in zip(*curve, strict=True) if t <= steps] for curve in curves]
+    length = min(len(k) for k in kept)
+    at = [kept[0][i][0] for i in range(length)]
+    return at, [sum(k[i][1] for k in kept) / len(kept) for i in range(length)]
+
+
+def same_rule(what: str) -> claims.Rule:
+    """Is a count the same at two settings? `a` and `b`: mean and sd over the same seeds.
+
+    With spread = 2·sqrt(sd_a² + sd_b²): confirmed when |a - b| <= spread; partly confirmed when
+    it exceeds the spread but not one unit (counts are whole units); refuted when it exceeds
+    both; not testable with fewer than `claims.MIN_SEEDS` seeds.
+    """
+    text = (
+        f"{what}: confirmed if |a - b| <= 2·sqrt(sd_a² + sd_b²); partly confirmed if it is "
+        f"larger but at most 1 unit; refuted otherwise; over >= {claims.MIN_SEEDS} seeds"
+    )
+
+    def decide(m):
+        untested = claims.seeds_missing(m)
+        if untested:
+            return untested
+        a, b = float(m["a_mean"]), float(m["b_mean"])
+        spread = 2 * math.hypot(float(m["a_sd"]), float(m["b_sd"]))
+        said = f"{what}: {a:.2f} against {b:.2f}, |a - b| = {abs(a - b):.2f} (2 sd: {spread:.2f})"
+        if abs(a - b) <= spread:
+            return claims.Verdict(claims.CONFIRMED, f"{said}: within the spread")
+        if abs(a - b) <= 1:
+            return claims.Verdict(claims.PARTLY, f"{said}: beyond the spread, within one unit")
+        return claims.Verdict(claims.REFUTED, f"{said}: beyond the spread and one unit")
+
+    seeds = {"seeds": claims.MIN_SEEDS, "a_sd": 0.5, "b_sd": 0.5}
+    examples = {
+        claims.CONFIRMED: {**seeds, "a_mean": 9.0, "b_mean": 10.0},
+        claims.PARTLY: {**seeds, "a_sd": 0.0, "b_sd": 0.0, "a_mean": 9.0, "b_mean": 9.67},
+        claims.REFUTED: {**seeds, "a_mean": 5.0, "b_mean": 10.0},
+        claims.UNTESTABLE: {**seeds, "seeds": 1, "a_mean": 9.0, "b_mean": 10.0},
+    }
+    return claims.Rule(text, ("a_mean", "a_sd", "b_mean", "b_sd", "seeds"), decide, examples)
+
+
+CLAIMS = (
+    claims.Claim(
+        id="asperti.dense.size",
+        paper="asperti",
+        section="set-up: 4,000 training images here, 60,000 in the paper",
+        text="The dense VAE's inactive count is not a property of a small training set: on the "
+        "largest Fashion-MNIST set it is the count on the smallest, at the same number of steps.",
+        paper_value="not stated (the paper trains on 60,000 MNIST images)",
+        measurement="inactive units (Asperti's criterion, test images) at the largest and the "
+        "smallest training set, mean ± sd over seeds",
+        rule=same_rule("largest set against smallest"),
+        chapter="sparsity/06_data_size",
+        measure=lambda g, run: {
+            "a_mean": g["inactive_dense_fmnist"],
+            "a_sd": g["inactive_dense_fmnist_sd"],
+            "b_mean": g["inactive_dense_fmnist_smallest"],
+            "b_sd": g["inactive_dense_fmnist_smallest_sd"],
+            "seeds": len(run["seeds"]),
+        },
+        registered="2026-11-30, before the Fashion-MNIST models were trained",
+        word_key="size_verdict",
+    ),
+)
