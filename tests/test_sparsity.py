@@ -455,3 +455,24 @@ def test_the_same_count_rule_says_each_word_on_literal_counts():
     far = rule({**three, "a_mean": 6.0, "b_mean": 10.67})
     assert far.word == "refuted" and far.reason.endswith("beyond the spread and one unit")
     assert rule({**three, "seeds": 2, "a_mean": 6.0, "b_mean": 10.67}).word == "not testable here"
+
+
+def _unit_report(var_mu, sigma2, use, inactive):
+    unit = metrics.UnitStats(
+        torch.tensor(var_mu), torch.tensor(sigma2), torch.zeros(len(use)), torch.zeros(len(use))
+    )
+    return {"stats": unit, "use": torch.tensor(use), "inactive": inactive}
+
+
+def test_the_eq7_glue_counts_unused_units_and_where_they_sit():
+    a = _unit_report([0.5, 2.0, 0.7], [0.95, 0.01, 0.9], [0.0, 30.0, 0.05], inactive=0)
+    b = _unit_report([0.6, 1.5, 1.0], [0.99, 0.02, 0.03], [0.01, 20.0, 9.0], inactive=1)
+    full = _unit_report([0.0, 1.0, 1.0], [1.0, 0.01, 0.01], [0.0, 9.0, 9.0], inactive=1)
+    out = kl.eq7_glue([a, b], [full, full])
+    assert (out["unused_eq7_only"], out["unused_eq7_only_sd"]) == (1.5, pytest.approx(0.7071, 1e-3))
+    assert (out["unused_full_kl"], out["unused_full_kl_sd"]) == (1.0, 0.0)
+    assert out["inactive_eq7_only"] == 0.5 and out["eq7_mu2_max"] == 2.0
+    assert out["eq7_unused_var_mu_min"] == 0.5
+    assert out["eq7_unused_sigma2_min"] == pytest.approx(0.9)
+    none = kl.eq7_glue([_unit_report([1.0], [0.01], [9.0], inactive=0)], [])
+    assert math.isnan(none["unused_full_kl"]) and math.isnan(none["eq7_unused_var_mu_min"])

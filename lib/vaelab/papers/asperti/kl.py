@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import math
 
-from vaelab import claims
+from vaelab import claims, stats
+from vaelab.papers import asperti
 
 # weight of the bound on mu in the eq. (7)-only objective, set before any run of it was seen: a
 # unit's second moment 0.1 above the prior's costs 1 nat per image, more than the ~1.8 nats a
@@ -22,6 +23,39 @@ from vaelab import claims
 # prints the largest E mu_j^2 of the trained models, to show that the bound held.
 EQ7_MU_BOUND = 10.0
 EQ7_ONLY = dict(kl_part="variance", mu_bound=EQ7_MU_BOUND)  # `asperti.fit_config`'s variant
+
+
+def unused_units(report: dict) -> dict:
+    """The units one model's decoder does not use (`asperti.report`'s `use` <= `USE_MIN`): their
+    count, their Var_x mu and E_x sigma^2 (lists), and the largest E_x mu_j^2 of all units."""
+    off, unit = report["use"] <= asperti.USE_MIN, report["stats"]
+    return {
+        "count": int(off.sum()),
+        "var_mu": unit.var_mu[off].tolist(),
+        "sigma2": unit.mean_sigma2[off].tolist(),
+        "mu2_max": float((unit.var_mu + unit.mean_mu**2).max()),
+    }
+
+
+def eq7_glue(eq7_reports: list[dict], full_reports: list[dict]) -> dict:
+    """The numbers of the eq. (7) claim, from the reports of the eq. (7)-only models and of the
+    whole KL's (one per seed; none: NaN): unused units of each (mean and sd over seeds), Asperti's
+    inactive count, the largest E mu_j^2, and the smallest Var mu and E sigma^2 of the unused
+    units (NaN when there are none)."""
+    nan = float("nan")
+    units = [unused_units(r) for r in eq7_reports]
+    full = [unused_units(r)["count"] for r in full_reports]
+    out = dict(
+        zip(("unused_eq7_only", "unused_eq7_only_sd"), stats.mean_sd(u["count"] for u in units))
+    )
+    out |= dict(
+        zip(("unused_full_kl", "unused_full_kl_sd"), stats.mean_sd(full) if full else (nan, nan))
+    )
+    out["inactive_eq7_only"] = stats.mean_sd(r["inactive"] for r in eq7_reports)[0]
+    out["eq7_mu2_max"] = max(u["mu2_max"] for u in units)
+    out["eq7_unused_var_mu_min"] = min((v for u in units for v in u["var_mu"]), default=nan)
+    out["eq7_unused_sigma2_min"] = min((v for u in units for v in u["sigma2"]), default=nan)
+    return out
 
 
 def match_rule(what: str, reference: str, *, floor: float = 1.0) -> claims.Rule:
