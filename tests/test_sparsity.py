@@ -8,7 +8,7 @@ import torch
 
 from vaelab import cache, claims, data, elbo, metrics, models, stats
 from vaelab.papers import asperti
-from vaelab.papers.asperti import kl, size
+from vaelab.papers.asperti import criteria, kl, likelihood, size
 
 
 def test_dense_mnist_config_is_the_papers_architecture_with_probes():
@@ -476,3 +476,40 @@ def test_the_eq7_glue_counts_unused_units_and_where_they_sit():
     assert out["eq7_unused_sigma2_min"] == pytest.approx(0.9)
     none = kl.eq7_glue([_unit_report([1.0], [0.01], [9.0], inactive=0)], [])
     assert math.isnan(none["unused_full_kl"]) and math.isnan(none["eq7_unused_var_mu_min"])
+
+
+def test_the_count_at_every_pair_of_thresholds_and_the_words_of_its_rule():
+    unit = metrics.UnitStats(
+        torch.tensor([0.0005, 0.005, 0.05, 1.0]),
+        torch.tensor([0.95, 0.6, 0.8, 0.01]),
+        torch.zeros(4),
+        torch.zeros(4),
+    )
+    grid = metrics.inactive_grid([unit, unit, unit], (0.001, 0.01, 0.1), (0.5, 0.9))
+    assert grid[0.01, 0.5] == [2, 2, 2] and grid[0.1, 0.5] == [3, 3, 3]
+    assert grid[0.001, 0.9] == [1, 1, 1] and grid[0.1, 0.9] == [1, 1, 1]
+    claim = claims.ledger(asperti.CLAIMS)["asperti.conv_mnist.count"]  # the paper's 3
+    out = criteria.judged(grid, claim)
+    assert out[0.1, 0.5] == (3.0, 0.0, "confirmed")
+    assert out[0.001, 0.9][2] == "partly confirmed"  # 1 against 3: within near = 4
+    text = criteria.table(out)
+    assert text.splitlines()[0] == "| Var μ < | E σ² > 0.5 | E σ² > 0.9 |"
+    assert "| 0.1 | 3.0 (confirmed) | 1.0 (partly confirmed) |" in text
+    assert criteria.words(out) == "partly confirmed at 4 of 6 threshold pairs, confirmed at 2"
+
+
+def test_the_gaussian_decoders_are_the_dense_mnist_model_with_another_likelihood():
+    run = types.SimpleNamespace(epochs=3, seeds=[0, 1, 2], batch_size=128, lr=1e-3)
+    out = likelihood.configs(run)
+    assert list(out) == ["Gaussian, variance 1/2", "Gaussian, learned variance"]
+    fixed, learned = out["Gaussian, variance 1/2"][0], out["Gaussian, learned variance"][2]
+    assert (fixed.model.likelihood, fixed.model.obs_var) == ("gaussian", 0.5)
+    assert (learned.model.obs_var, learned.seed, learned.model.hidden) == (0.0, 2, (256, 32, 24))
+    bernoulli = asperti.runs("mlp", data="mnist", epochs=3, seeds=[0], batch_size=128, lr=1e-3)
+    assert fixed.train == bernoulli[0].train  # the same training, probes included
+    reports = {label: [{"inactive": 12}, {"inactive": 13}] for label in out}
+    model = types.SimpleNamespace(obs_logvar=torch.tensor(math.log(0.02)))
+    glued = likelihood.glue(reports, {"Gaussian, learned variance": [model, model]})
+    assert glued["inactive_dense_mnist_gaussian"] == 12.5
+    assert glued["inactive_dense_mnist_gaussian_learned_sd"] == pytest.approx(0.7071, 1e-3)
+    assert glued["gaussian_learned_var"] == pytest.approx(0.02)

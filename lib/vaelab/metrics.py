@@ -263,3 +263,13 @@ def zeroed_samples(model, mask: torch.Tensor, samples: int, *, seed: int = 0):
     z = z.to(dev)
     keep = (~mask.bool()).float().to(dev)
     return models.pixel_means(model, z).cpu(), models.pixel_means(model, z * keep).cpu()
+
+
+def inactive_grid(stats: list[UnitStats], var_maxes, sigma2_mins) -> dict:
+    """`{(var_max, sigma2_min): [inactive units of each of `stats`]}`: `inactive_units` at every
+    pair of thresholds, to show how much a count owes to them."""
+    return {
+        (v, s): [int(inactive_units(st, var_max=v, sigma2_min=s).sum()) for st in stats]
+        for v in var_maxes
+        for s in sigma2_mins
+    }

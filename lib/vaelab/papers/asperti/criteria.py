@@ -1,0 +1,48 @@
+"""How much a count of inactive units owes to the two thresholds of Asperti's criterion.
+
+The book counts a unit as inactive when Var_x mu_j < 0.01 and E_x sigma_j^2 > 0.5
+(`metrics.inactive_units`); the paper gives no thresholds. The count is recomputed at every pair
+of `VAR_MAXES` and `SIGMA2_MINS`, and a count claim is judged by its own rule at each pair.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from vaelab import claims, stats
+
+VAR_MAXES = (0.001, 0.003, 0.01, 0.03, 0.1)  # on Var_x mu_j, around the book's 0.01
+SIGMA2_MINS = (0.3, 0.5, 0.7, 0.9)  # on E_x sigma_j^2, around the book's 0.5
+
+
+def judged(grid: dict, claim: claims.Claim) -> dict:
+    """`{(var_max, sigma2_min): (mean, sd, word)}`: the mean count over seeds at each pair of
+    thresholds of `grid` (`metrics.inactive_grid`) and the word `claim`'s rule gives it."""
+    out = {}
+    for pair, counts in grid.items():
+        mean, sd = stats.mean_sd(counts)
+        word = claim.judge({"mean": mean, "sd": sd, "seeds": len(counts)}).word
+        out[pair] = (mean, sd, word)
+    return out
+
+
+def table(judged_: dict) -> str:
+    """A markdown table of `judged` values: a row per Var mu threshold, a column per E sigma^2
+    threshold, each cell the mean count and the word."""
+    var_maxes = sorted({v for v, _ in judged_})
+    sigma2_mins = sorted({s for _, s in judged_})
+    head = "| Var μ < | " + " | ".join(f"E σ² > {s:g}" for s in sigma2_mins) + " |"
+    lines = [head, "|---:|" + "---|" * len(sigma2_mins)]
+    for v in var_maxes:
+        cells = [f"{judged_[v, s][0]:.1f} ({judged_[v, s][2]})" for s in sigma2_mins]
+        lines.append(f"| {v:g} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def words(judged_: dict) -> str:
+    """How often each word came out, most frequent first: "refuted at 12 of 20 threshold pairs,
+    partly confirmed at 8"."""
+    counted = Counter(word for _, _, word in judged_.values()).most_common()
+    (first, n), rest = counted[0], counted[1:]
+    said = [f"{first} at {n} of {len(judged_)} threshold pairs"] + [f"{w} at {k}" for w, k in rest]
+    return ", ".join(said)
