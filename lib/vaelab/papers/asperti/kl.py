@@ -37,6 +37,10 @@ def unused_units(report: dict) -> dict:
     }
 
 
+def _mean_sd(key: str, pair: tuple[float, float]) -> dict:
+    return {key: pair[0], f"{key}_sd": pair[1]}
+
+
 def eq7_glue(eq7_reports: list[dict], full_reports: list[dict]) -> dict:
     """The numbers of the eq. (7) claim, from the reports of the eq. (7)-only models and of the
     whole KL's (one per seed; none: NaN): unused units of each (mean and sd over seeds), Asperti's
@@ -45,12 +49,8 @@ def eq7_glue(eq7_reports: list[dict], full_reports: list[dict]) -> dict:
     nan = float("nan")
     units = [unused_units(r) for r in eq7_reports]
     full = [unused_units(r)["count"] for r in full_reports]
-    out = dict(
-        zip(("unused_eq7_only", "unused_eq7_only_sd"), stats.mean_sd(u["count"] for u in units))
-    )
-    out |= dict(
-        zip(("unused_full_kl", "unused_full_kl_sd"), stats.mean_sd(full) if full else (nan, nan))
-    )
+    out = _mean_sd("unused_eq7_only", stats.mean_sd(u["count"] for u in units))
+    out |= _mean_sd("unused_full_kl", stats.mean_sd(full) if full else (nan, nan))
     out["inactive_eq7_only"] = stats.mean_sd(r["inactive"] for r in eq7_reports)[0]
     out["eq7_mu2_max"] = max(u["mu2_max"] for u in units)
     out["eq7_unused_var_mu_min"] = min((v for u in units for v in u["var_mu"]), default=nan)

@@ -31,7 +31,8 @@ def glue(reports: dict, models: dict) -> dict:
     out = {}
     for label, tag in TAGS.items():
         key = f"inactive_dense_mnist_gaussian{tag}"
-        out |= dict(zip((key, f"{key}_sd"), stats.mean_sd(r["inactive"] for r in reports[label])))
+        mean, sd = stats.mean_sd(r["inactive"] for r in reports[label])
+        out |= {key: mean, f"{key}_sd": sd}
     learned = models["Gaussian, learned variance"]
     out["gaussian_learned_var"] = stats.mean_sd(m.obs_logvar.exp().item() for m in learned)[0]
     return out
