@@ -8,7 +8,7 @@ import torch
 
 from vaelab import cache, claims, data, elbo, metrics, models, stats
 from vaelab.papers import asperti
-from vaelab.papers.asperti import criteria, kl, likelihood, size
+from vaelab.papers.asperti import criteria, kl, likelihood, rules, size
 
 
 def test_dense_mnist_config_is_the_papers_architecture_with_probes():
@@ -51,7 +51,7 @@ def test_variants_and_tracking():
     ("kwargs", "message"),
     [
         ({"kind": "rnn"}, "kind must be 'mlp' or 'conv'"),
-        ({"data": "cifar"}, "data must be 'mnist' or 'tiles'"),
+        ({"data": "cifar"}, "data must be 'mnist', 'fashion-mnist' or 'tiles'"),
         ({"data": "tiles"}, "tiles_images must be a positive"),
         ({"probe": True, "track": (1,)}, "either probe .* or track"),
     ],
@@ -388,7 +388,7 @@ def test_counting_words_apply_the_ledger_rule_at_each_counter():
 
 
 def test_the_eq7_rule_says_each_word_on_literal_counts_of_unused_units():
-    rule = kl.match_rule("eq. (7) alone", "the whole KL")
+    rule = rules.match_rule("eq. (7) alone", "the whole KL")
     three = {"seeds": 3, "a_sd": 0.6, "b_sd": 0.6}
     same = rule({**three, "a_mean": 8.0, "b_mean": 9.0})  # 1.0 apart, 2 sd = 1.70
     assert (same.word, same.reason) == (
@@ -443,7 +443,7 @@ def test_the_mean_count_curve_stops_at_the_common_steps():
 
 
 def test_the_same_count_rule_says_each_word_on_literal_counts():
-    rule = size.same_rule("largest set against smallest")
+    rule = rules.same_rule("largest set against smallest")
     three = {"seeds": 3, "a_sd": 0.58, "b_sd": 0.58}
     assert rule({**three, "a_mean": 10.0, "b_mean": 10.67}).word == "confirmed"
     near = rule({**three, "a_sd": 0.0, "b_sd": 0.0, "a_mean": 10.0, "b_mean": 10.67})

@@ -12,10 +12,9 @@ which costs nothing while E_batch mu_j² <= 1 and so does not pull mu towards 0.
 
 from __future__ import annotations
 
-import math
-
 from vaelab import claims, stats
 from vaelab.papers import asperti
+from vaelab.papers.asperti import rules
 
 # weight of the bound on mu in the eq. (7)-only objective, set before any run of it was seen: a
 # unit's second moment 0.1 above the prior's costs 1 nat per image, more than the ~1.8 nats a
@@ -56,45 +55,6 @@ def eq7_glue(eq7_reports: list[dict], full_reports: list[dict]) -> dict:
     out["eq7_unused_var_mu_min"] = min((v for u in units for v in u["var_mu"]), default=nan)
     out["eq7_unused_sigma2_min"] = min((v for u in units for v in u["sigma2"]), default=nan)
     return out
-
-
-def match_rule(what: str, reference: str, *, floor: float = 1.0) -> claims.Rule:
-    """Does a variant reproduce the sparsity of the `reference` objective? `a` (the variant) and
-    `b` (the reference): mean and sd over the same seeds of the units the decoder leaves unused.
-
-    Not testable with fewer than `claims.MIN_SEEDS` seeds; refuted when the variant leaves fewer
-    than `floor` unit unused on average (no sparsity); confirmed when it does and its mean is
-    within 2·sqrt(sd_a² + sd_b²) of the reference's; partly confirmed when it is sparse but
-    clearly more or less so than the reference.
-    """
-    text = (
-        f"{what}: refuted if under {floor:g} unit unused on average; confirmed if |a - b| <= "
-        f"2·sqrt(sd_a² + sd_b²) against {reference}; partly confirmed otherwise; over >= "
-        f"{claims.MIN_SEEDS} seeds"
-    )
-
-    def decide(m):
-        untested = claims.seeds_missing(m)
-        if untested:
-            return untested
-        a, b = float(m["a_mean"]), float(m["b_mean"])
-        spread = 2 * math.hypot(float(m["a_sd"]), float(m["b_sd"]))
-        said = f"{what}: {a:.2f} unused against {b:.2f} with {reference} (2 sd: {spread:.2f})"
-        if a < floor:
-            return claims.Verdict(claims.REFUTED, f"{said}: under {floor:g}, no sparsity")
-        if abs(a - b) <= spread:
-            return claims.Verdict(claims.CONFIRMED, f"{said}: as sparse, within the spread")
-        side = "less" if a < b else "more"
-        return claims.Verdict(claims.PARTLY, f"{said}: sparse, but clearly {side} so")
-
-    seeds = {"seeds": claims.MIN_SEEDS, "a_sd": 0.5, "b_sd": 0.5}
-    examples = {
-        claims.CONFIRMED: {**seeds, "a_mean": 8.0, "b_mean": 9.0},
-        claims.PARTLY: {**seeds, "a_mean": 3.0, "b_mean": 9.0},
-        claims.REFUTED: {**seeds, "a_mean": 0.3, "b_mean": 9.0},
-        claims.UNTESTABLE: {**seeds, "seeds": 2, "a_mean": 8.0, "b_mean": 9.0},
-    }
-    return claims.Rule(text, ("a_mean", "a_sd", "b_mean", "b_sd", "seeds"), decide, examples)
 
 
 CLAIMS = (
@@ -138,7 +98,7 @@ CLAIMS = (
         paper_value="an attribution, not tested in the paper",
         measurement="units the decoder does not use, eq. (7) alone against the whole KL "
         "(beta = 1), mean and sd over seeds",
-        rule=match_rule("eq. (7) alone", "the whole KL"),
+        rule=rules.match_rule("eq. (7) alone", "the whole KL"),
         chapter="sparsity/05_kl_and_sparsity",
         measure=lambda g, run: {
             "a_mean": g["unused_eq7_only"],

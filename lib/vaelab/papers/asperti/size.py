@@ -14,6 +14,7 @@ import math
 
 from vaelab import claims
 from vaelab.papers import asperti
+from vaelab.papers.asperti import rules
 
 DATA = "fashion-mnist"
 
@@ -62,41 +63,6 @@ def mean_curve(curves: list[tuple[list[int], list[int]]], steps: int) -> tuple[l
     return at, [sum(k[i][1] for k in kept) / len(kept) for i in range(length)]
 
 
-def same_rule(what: str) -> claims.Rule:
-    """Is a count the same at two settings? `a` and `b`: mean and sd over the same seeds.
-
-    With spread = 2·sqrt(sd_a² + sd_b²): confirmed when |a - b| <= spread; partly confirmed when
-    it exceeds the spread but not one unit (counts are whole units); refuted when it exceeds
-    both; not testable with fewer than `claims.MIN_SEEDS` seeds.
-    """
-    text = (
-        f"{what}: confirmed if |a - b| <= 2·sqrt(sd_a² + sd_b²); partly confirmed if it is "
-        f"larger but at most 1 unit; refuted otherwise; over >= {claims.MIN_SEEDS} seeds"
-    )
-
-    def decide(m):
-        untested = claims.seeds_missing(m)
-        if untested:
-            return untested
-        a, b = float(m["a_mean"]), float(m["b_mean"])
-        spread = 2 * math.hypot(float(m["a_sd"]), float(m["b_sd"]))
-        said = f"{what}: {a:.2f} against {b:.2f}, |a - b| = {abs(a - b):.2f} (2 sd: {spread:.2f})"
-        if abs(a - b) <= spread:
-            return claims.Verdict(claims.CONFIRMED, f"{said}: within the spread")
-        if abs(a - b) <= 1:
-            return claims.Verdict(claims.PARTLY, f"{said}: beyond the spread, within one unit")
-        return claims.Verdict(claims.REFUTED, f"{said}: beyond the spread and one unit")
-
-    seeds = {"seeds": claims.MIN_SEEDS, "a_sd": 0.5, "b_sd": 0.5}
-    examples = {
-        claims.CONFIRMED: {**seeds, "a_mean": 9.0, "b_mean": 10.0},
-        claims.PARTLY: {**seeds, "a_sd": 0.0, "b_sd": 0.0, "a_mean": 9.0, "b_mean": 9.67},
-        claims.REFUTED: {**seeds, "a_mean": 5.0, "b_mean": 10.0},
-        claims.UNTESTABLE: {**seeds, "seeds": 1, "a_mean": 9.0, "b_mean": 10.0},
-    }
-    return claims.Rule(text, ("a_mean", "a_sd", "b_mean", "b_sd", "seeds"), decide, examples)
-
-
 CLAIMS = (
     claims.Claim(
         id="asperti.dense.size",
@@ -107,7 +73,7 @@ CLAIMS = (
         paper_value="not stated (the paper trains on 60,000 MNIST images)",
         measurement="inactive units (Asperti's criterion, test images) at the largest and the "
         "smallest training set, mean ± sd over seeds",
-        rule=same_rule("largest set against smallest"),
+        rule=rules.same_rule("largest set against smallest"),
         chapter="sparsity/06_data_size",
         measure=lambda g, run: {
             "a_mean": g["inactive_dense_fmnist"],

@@ -1,0 +1,88 @@
+"""Part II's rules that compare two counts over the same seeds (`vaelab.claims`): `a` and `b`
+are the means, `a_sd` and `b_sd` their sds, `seeds` how many."""
+
+from __future__ import annotations
+
+import math
+
+from vaelab import claims
+
+_INPUTS = ("a_mean", "a_sd", "b_mean", "b_sd", "seeds")
+
+
+def _pair(m) -> tuple[float, float, float]:
+    """`a` and `b` (means over seeds) and the spread 2·sqrt(sd_a² + sd_b²) of a measurement."""
+    a, b = float(m["a_mean"]), float(m["b_mean"])
+    return a, b, 2 * math.hypot(float(m["a_sd"]), float(m["b_sd"]))
+
+
+def match_rule(what: str, reference: str, *, floor: float = 1.0) -> claims.Rule:
+    """Does a variant reproduce the sparsity of the `reference` objective? `a` (the variant) and
+    `b` (the reference): mean and sd over the same seeds of the units the decoder leaves unused.
+
+    Not testable with fewer than `claims.MIN_SEEDS` seeds; refuted when the variant leaves fewer
+    than `floor` unit unused on average (no sparsity); confirmed when it does and its mean is
+    within 2·sqrt(sd_a² + sd_b²) of the reference's; partly confirmed when it is sparse but
+    clearly more or less so than the reference.
+    """
+    text = (
+        f"{what}: refuted if under {floor:g} unit unused on average; confirmed if |a - b| <= "
+        f"2·sqrt(sd_a² + sd_b²) against {reference}; partly confirmed otherwise; over >= "
+        f"{claims.MIN_SEEDS} seeds"
+    )
+
+    def decide(m):
+        untested = claims.seeds_missing(m)
+        if untested:
+            return untested
+        a, b, spread = _pair(m)
+        said = f"{what}: {a:.2f} unused against {b:.2f} with {reference} (2 sd: {spread:.2f})"
+        if a < floor:
+            return claims.Verdict(claims.REFUTED, f"{said}: under {floor:g}, no sparsity")
+        if abs(a - b) <= spread:
+            return claims.Verdict(claims.CONFIRMED, f"{said}: as sparse, within the spread")
+        side = "less" if a < b else "more"
+        return claims.Verdict(claims.PARTLY, f"{said}: sparse, but clearly {side} so")
+
+    seeds = {"seeds": claims.MIN_SEEDS, "a_sd": 0.5, "b_sd": 0.5}
+    examples = {
+        claims.CONFIRMED: {**seeds, "a_mean": 8.0, "b_mean": 9.0},
+        claims.PARTLY: {**seeds, "a_mean": 3.0, "b_mean": 9.0},
+        claims.REFUTED: {**seeds, "a_mean": 0.3, "b_mean": 9.0},
+        claims.UNTESTABLE: {**seeds, "seeds": 2, "a_mean": 8.0, "b_mean": 9.0},
+    }
+    return claims.Rule(text, _INPUTS, decide, examples)
+
+
+def same_rule(what: str) -> claims.Rule:
+    """Is a count the same at two settings? `a` and `b`: mean and sd over the same seeds.
+
+    With spread = 2·sqrt(sd_a² + sd_b²): confirmed when |a - b| <= spread; partly confirmed when
+    it exceeds the spread but not one unit (counts are whole units); refuted when it exceeds
+    both; not testable with fewer than `claims.MIN_SEEDS` seeds.
+    """
+    text = (
+        f"{what}: confirmed if |a - b| <= 2·sqrt(sd_a² + sd_b²); partly confirmed if it is "
+        f"larger but at most 1 unit; refuted otherwise; over >= {claims.MIN_SEEDS} seeds"
+    )
+
+    def decide(m):
+        untested = claims.seeds_missing(m)
+        if untested:
+            return untested
+        a, b, spread = _pair(m)
+        said = f"{what}: {a:.2f} against {b:.2f}, |a - b| = {abs(a - b):.2f} (2 sd: {spread:.2f})"
+        if abs(a - b) <= spread:
+            return claims.Verdict(claims.CONFIRMED, f"{said}: within the spread")
+        if abs(a - b) <= 1:
+            return claims.Verdict(claims.PARTLY, f"{said}: beyond the spread, within one unit")
+        return claims.Verdict(claims.REFUTED, f"{said}: beyond the spread and one unit")
+
+    seeds = {"seeds": claims.MIN_SEEDS, "a_sd": 0.5, "b_sd": 0.5}
+    examples = {
+        claims.CONFIRMED: {**seeds, "a_mean": 9.0, "b_mean": 10.0},
+        claims.PARTLY: {**seeds, "a_sd": 0.0, "b_sd": 0.0, "a_mean": 9.0, "b_mean": 9.67},
+        claims.REFUTED: {**seeds, "a_mean": 5.0, "b_mean": 10.0},
+        claims.UNTESTABLE: {**seeds, "seeds": 1, "a_mean": 9.0, "b_mean": 10.0},
+    }
+    return claims.Rule(text, _INPUTS, decide, examples)
