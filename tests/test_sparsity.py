@@ -513,3 +513,12 @@ def test_the_gaussian_decoders_are_the_dense_mnist_model_with_another_likelihood
     assert glued["inactive_dense_mnist_gaussian"] == 12.5
     assert glued["inactive_dense_mnist_gaussian_learned_sd"] == pytest.approx(0.7071, 1e-3)
     assert glued["gaussian_learned_var"] == pytest.approx(0.02)
+
+
+def test_a_run_probes_its_units_when_asked_and_the_dense_mnist_ones_always():
+    kw = dict(data="mnist", epochs=2, seeds=[0], batch_size=128, lr=1e-3)
+    assert asperti.runs("mlp", **kw)[0].train.probe_indices  # Fig. 11's models
+    assert not asperti.runs("conv", **kw)[0].train.probe_indices
+    probed = asperti.runs("conv", probe=True, **kw)[0]
+    assert probed.train.probe_indices == tuple(range(asperti.PROBE_IMAGES))
+    assert cache.config_key(probed) != cache.config_key(asperti.runs("conv", **kw)[0])

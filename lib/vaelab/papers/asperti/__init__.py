@@ -244,11 +244,12 @@ def runs(
     batch_size: int,
     lr: float,
     tiles_images: int = 0,
+    probe: bool | None = None,
     **variant,
 ) -> list[cache.FitConfig]:
     """One `fit_config` per seed; the dense MNIST models probe their units (Fig. 11), so the
-    β = 1 run of the KL sweep is the model of §IV.A."""
-    probe = kind == "mlp" and data == "mnist"
+    β = 1 run of the KL sweep is the model of §IV.A; `probe` asks it of another model."""
+    probe = kind == "mlp" and data == "mnist" if probe is None else probe
     return [
         fit_config(
             kind,
