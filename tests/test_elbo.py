@@ -126,3 +126,16 @@ def test_an_unknown_kl_part_or_a_negative_bound_is_refused():
         elbo.Elbo(kl_part="mean")
     with pytest.raises(ValueError, match="mu_bound must be >= 0, got -1"):
         elbo.Elbo(mu_bound=-1.0)
+
+
+def test_the_variance_part_alone_with_the_isotropic_posterior_counts_the_shared_variance_per_unit():
+    torch.manual_seed(4)
+    model, x = models.MLPVAE(4, posterior="isotropic"), torch.rand(8, 1, 28, 28)
+    torch.manual_seed(5)
+    step = elbo.Elbo(kl_part="variance")(model, x)
+    mu, logvar = model.encode(x)  # logvar (8, 4): the one variance, repeated per unit
+    torch.manual_seed(5)
+    t = elbo.elbo_terms(model, x)
+    var_part = 0.5 * (logvar.exp() - logvar - 1).sum(1)
+    torch.testing.assert_close(step.minimise, (t.distortion + var_part).mean())
+    torch.testing.assert_close(var_part, 4 * 0.5 * (logvar[:, 0].exp() - logvar[:, 0] - 1))

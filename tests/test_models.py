@@ -85,7 +85,7 @@ def test_pixel_means_are_probabilities_for_bernoulli_and_means_for_gaussian():
     assert torch.equal(models.pixel_means(gauss, z), gauss.decode(z))
 
 
-def test_a_gaussian_decoder_of_fixed_variance_keeps_it_out_of_the_parameters_and_the_key():
+def test_a_gaussian_decoder_of_fixed_variance_keeps_it_out_of_the_parameters():
     fixed = models.build(models.ModelConfig(likelihood="gaussian", obs_var=0.5))
     learned = models.build(models.ModelConfig(likelihood="gaussian"))
     assert "obs_logvar" not in dict(fixed.named_parameters())

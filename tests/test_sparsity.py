@@ -404,6 +404,8 @@ def test_the_eq7_rule_says_each_word_on_literal_counts_of_unused_units():
     assert none.word == "refuted" and none.reason.endswith("under 1, no sparsity")
     assert rule({**three, "seeds": 2, "a_mean": 8.0, "b_mean": 9.0}).word == "not testable here"
     assert rule({**three, "a_mean": float("nan"), "b_mean": 9.0}).word == "not testable here"
+    flat = rule({**three, "a_mean": 3.0, "b_mean": 0.33})  # the whole KL is not sparse either
+    assert flat.word == "not testable here" and flat.reason.endswith("is not sparse either")
 
 
 def test_eq7_alone_is_the_variance_part_with_mu_bounded_and_its_claim_reads_the_chapter_glue():
@@ -440,6 +442,8 @@ def test_the_mean_count_curve_stops_at_the_common_steps():
     curves = [([8, 16, 24, 32], [4, 6, 8, 8]), ([8, 16, 24], [2, 4, 6])]
     assert size.mean_curve(curves, 24) == ([8, 16, 24], [3.0, 5.0, 7.0])
     assert size.mean_curve(curves, 16) == ([8, 16], [3.0, 5.0])
+    with pytest.raises(ValueError, match="not probed at the same steps"):
+        size.mean_curve([([8, 16], [1, 2]), ([8, 24], [1, 2])], 24)
 
 
 def test_the_same_count_rule_says_each_word_on_literal_counts():
@@ -452,6 +456,9 @@ def test_the_same_count_rule_says_each_word_on_literal_counts():
         "largest set against smallest: 10.00 against 10.67, |a - b| = 0.67 (2 sd: 0.00): "
         "beyond the spread, within one unit"
     )
+    noisy = rule({"seeds": 3, "a_sd": 2.0, "b_sd": 2.0, "a_mean": 9.0, "b_mean": 5.0})
+    assert noisy.word == "partly confirmed"  # 4 units apart: noisy seeds do not make it the same
+    assert noisy.reason.endswith("within the spread, beyond one unit")
     far = rule({**three, "a_mean": 6.0, "b_mean": 10.67})
     assert far.word == "refuted" and far.reason.endswith("beyond the spread and one unit")
     assert rule({**three, "seeds": 2, "a_mean": 6.0, "b_mean": 10.67}).word == "not testable here"
@@ -509,10 +516,17 @@ def test_the_gaussian_decoders_are_the_dense_mnist_model_with_another_likelihood
     assert fixed.train == bernoulli[0].train  # the same training, probes included
     reports = {label: [{"inactive": 12}, {"inactive": 13}] for label in out}
     model = types.SimpleNamespace(obs_logvar=torch.tensor(math.log(0.02)))
-    glued = likelihood.glue(reports, {"Gaussian, learned variance": [model, model]})
+    models_ = {"Gaussian, learned variance": [model, model]}
+    glued = likelihood.glue(reports, models_, [{"inactive": 12}, {"inactive": 12}])
     assert glued["inactive_dense_mnist_gaussian"] == 12.5
     assert glued["inactive_dense_mnist_gaussian_learned_sd"] == pytest.approx(0.7071, 1e-3)
     assert glued["gaussian_learned_var"] == pytest.approx(0.02)
+    assert glued["gaussian_weight_ratio"] == pytest.approx(25.0)
+    assert glued["gaussian_vs_bernoulli"] == "within twice the seeds' spread of"
+    fewer = likelihood.glue(reports, models_, [{"inactive": 16}, {"inactive": 16}])
+    assert fewer["gaussian_vs_bernoulli"] == "below"
+    more = likelihood.glue(reports, models_, [{"inactive": 2}, {"inactive": 2}])
+    assert more["gaussian_vs_bernoulli"] == "above"
 
 
 def test_a_run_probes_its_units_when_asked_and_the_dense_mnist_ones_always():

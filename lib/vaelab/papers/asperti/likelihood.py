@@ -5,6 +5,8 @@ trained again with two Gaussian decoders, and its inactive units are counted as 
 
 from __future__ import annotations
 
+import math
+
 from vaelab import stats
 from vaelab.papers import asperti
 
@@ -24,10 +26,12 @@ def configs(run) -> dict:
     return {label: asperti.runs("mlp", data="mnist", **kw, **v) for label, v in DECODERS.items()}
 
 
-def glue(reports: dict, models: dict) -> dict:
+def glue(reports: dict, models: dict, bernoulli: list[dict]) -> dict:
     """`inactive_dense_mnist_gaussian[_learned]` and their `_sd` over seeds, from `{label:
-    [asperti.report per seed]}`, and `gaussian_learned_var`: the learned pixel variance, mean
-    over the `{label: [model per seed]}` of the learned decoder."""
+    [asperti.report per seed]}`; `gaussian_learned_var`, the learned pixel variance (mean over
+    the learned decoder's `models[label]`), and `gaussian_weight_ratio`, how many times more a
+    squared error weighs with it than with variance 1/2; `gaussian_vs_bernoulli`, where the
+    variance-1/2 count lies against the `bernoulli` reports' count (words)."""
     out = {}
     for label, tag in TAGS.items():
         key = f"inactive_dense_mnist_gaussian{tag}"
@@ -35,4 +39,11 @@ def glue(reports: dict, models: dict) -> dict:
         out |= {key: mean, f"{key}_sd": sd}
     learned = models["Gaussian, learned variance"]
     out["gaussian_learned_var"] = stats.mean_sd(m.obs_logvar.exp().item() for m in learned)[0]
+    out["gaussian_weight_ratio"] = 0.5 / out["gaussian_learned_var"]
+    b, b_sd = stats.mean_sd(r["inactive"] for r in bernoulli)
+    a, a_sd = out["inactive_dense_mnist_gaussian"], out["inactive_dense_mnist_gaussian_sd"]
+    within = abs(a - b) <= 2 * math.hypot(a_sd, b_sd)
+    out["gaussian_vs_bernoulli"] = (
+        "within twice the seeds' spread of" if within else "above" if a > b else "below"
+    )
     return out

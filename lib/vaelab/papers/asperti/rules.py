@@ -23,11 +23,13 @@ def match_rule(what: str, reference: str, *, floor: float = 1.0) -> claims.Rule:
     Not testable with fewer than `claims.MIN_SEEDS` seeds; refuted when the variant leaves fewer
     than `floor` unit unused on average (no sparsity); confirmed when it does and its mean is
     within 2·sqrt(sd_a² + sd_b²) of the reference's; partly confirmed when it is sparse but
-    clearly more or less so than the reference.
+    clearly more or less so than the reference; not testable when the reference itself leaves
+    fewer than `floor` unused (nothing to match).
     """
     text = (
         f"{what}: refuted if under {floor:g} unit unused on average; confirmed if |a - b| <= "
-        f"2·sqrt(sd_a² + sd_b²) against {reference}; partly confirmed otherwise; over >= "
+        f"2·sqrt(sd_a² + sd_b²) against {reference}; partly confirmed otherwise; not testable "
+        f"if {reference} leaves under {floor:g} unused; over >= "
         f"{claims.MIN_SEEDS} seeds"
     )
 
@@ -37,6 +39,8 @@ def match_rule(what: str, reference: str, *, floor: float = 1.0) -> claims.Rule:
             return untested
         a, b, spread = _pair(m)
         said = f"{what}: {a:.2f} unused against {b:.2f} with {reference} (2 sd: {spread:.2f})"
+        if b < floor:
+            return claims.Verdict(claims.UNTESTABLE, f"{said}: {reference} is not sparse either")
         if a < floor:
             return claims.Verdict(claims.REFUTED, f"{said}: under {floor:g}, no sparsity")
         if abs(a - b) <= spread:
@@ -57,13 +61,14 @@ def match_rule(what: str, reference: str, *, floor: float = 1.0) -> claims.Rule:
 def same_rule(what: str) -> claims.Rule:
     """Is a count the same at two settings? `a` and `b`: mean and sd over the same seeds.
 
-    With spread = 2·sqrt(sd_a² + sd_b²): confirmed when |a - b| <= spread; partly confirmed when
-    it exceeds the spread but not one unit (counts are whole units); refuted when it exceeds
-    both; not testable with fewer than `claims.MIN_SEEDS` seeds.
+    With spread = 2·sqrt(sd_a² + sd_b²): confirmed when |a - b| is within the spread and within
+    one unit (counts are whole units, and noisy seeds must not make a large gap "the same");
+    refuted when it exceeds both; partly confirmed otherwise (within one of them); not testable
+    with fewer than `claims.MIN_SEEDS` seeds.
     """
     text = (
-        f"{what}: confirmed if |a - b| <= 2·sqrt(sd_a² + sd_b²); partly confirmed if it is "
-        f"larger but at most 1 unit; refuted otherwise; over >= {claims.MIN_SEEDS} seeds"
+        f"{what}: confirmed if |a - b| <= 2·sqrt(sd_a² + sd_b²) and <= 1 unit; refuted if "
+        f"it exceeds both; partly confirmed otherwise; over >= {claims.MIN_SEEDS} seeds"
     )
 
     def decide(m):
@@ -71,16 +76,19 @@ def same_rule(what: str) -> claims.Rule:
         if untested:
             return untested
         a, b, spread = _pair(m)
-        said = f"{what}: {a:.2f} against {b:.2f}, |a - b| = {abs(a - b):.2f} (2 sd: {spread:.2f})"
-        if abs(a - b) <= spread:
-            return claims.Verdict(claims.CONFIRMED, f"{said}: within the spread")
-        if abs(a - b) <= 1:
+        gap = abs(a - b)
+        said = f"{what}: {a:.2f} against {b:.2f}, |a - b| = {gap:.2f} (2 sd: {spread:.2f})"
+        if gap <= spread and gap <= 1:
+            return claims.Verdict(claims.CONFIRMED, f"{said}: within the spread and one unit")
+        if gap <= spread:
+            return claims.Verdict(claims.PARTLY, f"{said}: within the spread, beyond one unit")
+        if gap <= 1:
             return claims.Verdict(claims.PARTLY, f"{said}: beyond the spread, within one unit")
         return claims.Verdict(claims.REFUTED, f"{said}: beyond the spread and one unit")
 
     seeds = {"seeds": claims.MIN_SEEDS, "a_sd": 0.5, "b_sd": 0.5}
     examples = {
-        claims.CONFIRMED: {**seeds, "a_mean": 9.0, "b_mean": 10.0},
+        claims.CONFIRMED: {**seeds, "a_mean": 9.5, "b_mean": 10.0},
         claims.PARTLY: {**seeds, "a_sd": 0.0, "b_sd": 0.0, "a_mean": 9.0, "b_mean": 9.67},
         claims.REFUTED: {**seeds, "a_mean": 5.0, "b_mean": 10.0},
         claims.UNTESTABLE: {**seeds, "seeds": 1, "a_mean": 9.0, "b_mean": 10.0},

@@ -60,6 +60,8 @@ def mean_curve(curves: list[tuple[list[int], list[int]]], steps: int) -> tuple[l
     kept = [[(t, c) for t, c in zip(*curve, strict=True) if t <= steps] for curve in curves]
     length = min(len(k) for k in kept)
     at = [kept[0][i][0] for i in range(length)]
+    if any(k[i][0] != at[i] for k in kept for i in range(length)):
+        raise ValueError("the runs were not probed at the same steps")
     return at, [sum(k[i][1] for k in kept) / len(kept) for i in range(length)]
 
 
@@ -69,7 +71,8 @@ CLAIMS = (
         paper="asperti",
         section="set-up: 4,000 training images here, 60,000 in the paper",
         text="The dense VAE's inactive count is not a property of a small training set: on the "
-        "largest Fashion-MNIST set it is the count on the smallest, at the same number of steps.",
+        "largest Fashion-MNIST set it is the count on the smallest, after about the same number "
+        "of steps (whole epochs: at least `steps`, at most one epoch more).",
         paper_value="not stated (the paper trains on 60,000 MNIST images)",
         measurement="inactive units (Asperti's criterion, test images) at the largest and the "
         "smallest training set, mean ± sd over seeds",
