@@ -479,10 +479,16 @@ def test_the_eq7_glue_counts_unused_units_and_where_they_sit():
     assert (out["unused_eq7_only"], out["unused_eq7_only_sd"]) == (1.5, pytest.approx(0.7071, 1e-3))
     assert (out["unused_full_kl"], out["unused_full_kl_sd"]) == (1.0, 0.0)
     assert out["inactive_eq7_only"] == 0.5 and out["eq7_mu2_max"] == 2.0
+    assert (out["eq7_bound"], out["unused_eq7_only_seeds"], out["unused_full_kl_seeds"]) == (
+        "above",
+        "2, 1",
+        "1, 1",
+    )
     assert out["eq7_unused_var_mu_min"] == 0.5
     assert out["eq7_unused_sigma2_min"] == pytest.approx(0.9)
     none = kl.eq7_glue([_unit_report([1.0], [0.01], [9.0], inactive=0)], [])
     assert math.isnan(none["unused_full_kl"]) and math.isnan(none["eq7_unused_var_mu_min"])
+    assert (none["eq7_bound"], none["unused_full_kl_seeds"]) == ("below", "none")
 
 
 def test_the_count_at_every_pair_of_thresholds_and_the_words_of_its_rule():
@@ -501,7 +507,7 @@ def test_the_count_at_every_pair_of_thresholds_and_the_words_of_its_rule():
     assert out[0.001, 0.9][2] == "partly confirmed"  # 1 against 3: within near = 4
     text = criteria.table(out)
     assert text.splitlines()[0] == "| Var μ < | E σ² > 0.5 | E σ² > 0.9 |"
-    assert "| 0.1 | 3.0 (confirmed) | 1.0 (partly confirmed) |" in text
+    assert "| 0.1 | 3.0 ± 0.0 (confirmed) | 1.0 ± 0.0 (partly confirmed) |" in text
     assert criteria.words(out) == "partly confirmed at 4 of 6 threshold pairs, confirmed at 2"
 
 

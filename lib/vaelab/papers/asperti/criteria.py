@@ -28,13 +28,16 @@ def judged(grid: dict, claim: claims.Claim) -> dict:
 
 def table(judged_: dict) -> str:
     """A markdown table of `judged` values: a row per Var mu threshold, a column per E sigma^2
-    threshold, each cell the mean count and the word."""
+    threshold, each cell the mean count ± its sd over seeds and the word."""
     var_maxes = sorted({v for v, _ in judged_})
     sigma2_mins = sorted({s for _, s in judged_})
     head = "| Var μ < | " + " | ".join(f"E σ² > {s:g}" for s in sigma2_mins) + " |"
     lines = [head, "|---:|" + "---|" * len(sigma2_mins)]
     for v in var_maxes:
-        cells = [f"{judged_[v, s][0]:.1f} ({judged_[v, s][2]})" for s in sigma2_mins]
+        cells = [
+            f"{judged_[v, s][0]:.1f} ± {judged_[v, s][1]:.1f} ({judged_[v, s][2]})"
+            for s in sigma2_mins
+        ]
         lines.append(f"| {v:g} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -43,8 +43,8 @@ def _mean_sd(key: str, pair: tuple[float, float]) -> dict:
 def eq7_glue(eq7_reports: list[dict], full_reports: list[dict]) -> dict:
     """The numbers of the eq. (7) claim, from the reports of the eq. (7)-only models and of the
     whole KL's (one per seed; none: NaN): unused units of each (mean and sd over seeds), Asperti's
-    inactive count, the largest E mu_j^2, and the smallest Var mu and E sigma^2 of the unused
-    units (NaN when there are none)."""
+    inactive count, the largest E mu_j^2 ("below" or "above" the bound's 1), the counts per seed
+    (text), and the smallest Var mu and E sigma^2 of the unused units (NaN when there are none)."""
     nan = float("nan")
     units = [unused_units(r) for r in eq7_reports]
     full = [unused_units(r)["count"] for r in full_reports]
@@ -52,6 +52,9 @@ def eq7_glue(eq7_reports: list[dict], full_reports: list[dict]) -> dict:
     out |= _mean_sd("unused_full_kl", stats.mean_sd(full) if full else (nan, nan))
     out["inactive_eq7_only"] = stats.mean_sd(r["inactive"] for r in eq7_reports)[0]
     out["eq7_mu2_max"] = max(u["mu2_max"] for u in units)
+    out["eq7_bound"] = "below" if out["eq7_mu2_max"] <= 1 else "above"
+    out["unused_eq7_only_seeds"] = ", ".join(str(u["count"]) for u in units)
+    out["unused_full_kl_seeds"] = ", ".join(map(str, full)) or "none"
     out["eq7_unused_var_mu_min"] = min((v for u in units for v in u["var_mu"]), default=nan)
     out["eq7_unused_sigma2_min"] = min((v for u in units for v in u["sigma2"]), default=nan)
     return out
