@@ -422,7 +422,7 @@ def test_every_training_set_size_gets_the_same_steps_in_whole_epochs():
     assert size.epochs_for(4000, 12_800, 128) == 400  # 32 steps per epoch
     assert size.epochs_for(15_000, 12_800, 128) == 109  # 118 per epoch: 12,862 steps
     assert size.epochs_for(60_000, 12_800, 128) == 28  # 469 per epoch: 13,132 steps
-    with pytest.raises(ValueError, match="must be positive"):
+    with pytest.raises(ValueError, match="must be positive, got 0, 100, 128"):
         size.epochs_for(0, 100, 128)
     run = types.SimpleNamespace(train_sizes=[500, 60_000], seeds=[0, 1], steps=64)
     run.batch_size, run.lr = 128, 1e-3

@@ -73,7 +73,7 @@ PARAMS: dict[str, Param] = {
     "window": Param(int, "epochs over which the convergence gain is measured", 1, 1000),
     "iwae_samples": Param(int, "importance samples k of the IWAE bound", 1, 100_000),
     "train_sizes": Param(list, "training-set sizes compared (images)", 100, 60_000, item=int),
-    "steps": Param(int, "optimiser steps of every run, whatever its training-set size", 1, 10**7),
+    "steps": Param(int, "least optimiser steps of a run, in whole epochs of its set", 1, 10**7),
     "remeasure": Param(bool, "measure again instead of reading this machine's kept timings"),
 }
 

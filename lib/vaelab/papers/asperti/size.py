@@ -2,9 +2,11 @@
 
 Asperti trains on MNIST's 60,000 images; Part II here on the 4,000 of the offline subset. The
 dense model of §IV.A is trained on the first 4k / 15k / 60k Fashion-MNIST images (on disk) for
-the same number of optimiser steps, so that steps, epochs and data size come apart: at a given
-step the smaller set has seen each image more often. Every run probes its units on the same
-1,000 training images every `asperti.PROBE_EVERY` steps, so the count is followed along training.
+about the same number of optimiser steps (whole epochs: at least `steps`, at most one epoch more),
+so that steps, epochs and data size come apart: at a given step the smaller set has seen each
+image more often. Every run probes its units on the same first `asperti.PROBE_IMAGES` training
+images (all of a smaller set) every `asperti.PROBE_EVERY` steps, so the count is followed along
+training.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ def epochs_for(images: int, steps: int, batch_size: int) -> int:
     """The fewest epochs of `images` in batches of `batch_size` that make at least `steps` steps
     (the last batch of an epoch may be short)."""
     if images <= 0 or steps <= 0 or batch_size <= 0:
-        raise ValueError(f"images, steps and batch_size must be positive, got {images, steps}")
+        given = f"{images}, {steps}, {batch_size}"
+        raise ValueError(f"images, steps and batch_size must be positive, got {given}")
     return math.ceil(steps / math.ceil(images / batch_size))
 
 
