@@ -1,10 +1,12 @@
 """The scoreboard page is generated from the ledger and the chapters' glued values."""
 
 import json
+import math
 import shutil
 from pathlib import Path
 
 import nbformat
+import pytest
 
 from vaelab import claims
 from vaelab.book import cli, scoreboard
@@ -123,3 +125,20 @@ def test_a_book_without_a_claims_chapter_shows_it_pending(tmp_path):
         and "no executed chapter sparsity/01_dense_mnist" in row["reason"]
     )
     assert "pending" in scoreboard.page(tmp_path / "book", profile="smoke")
+
+
+def test_a_glued_nan_or_infinity_is_read_back_and_its_claim_is_not_testable(tmp_path):
+    # a run with no unused unit glues NaN for their smallest Var mu (Part II 05 at quick)
+    book = tmp_path / "book"
+    shutil.copytree(ROOT / "book", book)
+    chapter = book / "sparsity" / "05_kl_and_sparsity.ipynb"
+    _set_glued(chapter, "eq7_unused_var_mu_min", float("nan"))
+    _set_glued(chapter, "unused_full_kl", float("nan"))
+    _set_glued(chapter, "eq7_mu2_max", float("-inf"))
+    glued = scoreboard.glued_values(chapter)
+    assert math.isnan(glued["eq7_unused_var_mu_min"]) and glued["eq7_mu2_max"] == -math.inf
+    row = scoreboard.judge(scoreboard.ledger()["asperti.kl.eq7"], book, profile="paper")
+    assert row["word"] == "not testable here" and "b_mean not measured (NaN)" in row["reason"]
+    assert scoreboard.literal("[1.0, nan, inf]")[2] == math.inf
+    with pytest.raises(ValueError, match="malformed"):
+        scoreboard.literal("open('x')")

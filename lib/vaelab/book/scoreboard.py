@@ -52,8 +52,19 @@ def glued_values(path: Path) -> dict:
                 if prefix + "text/markdown" in data:  # a table or sentence glued as markdown
                     out[record["name"]] = data[prefix + "text/markdown"]
                 else:
-                    out[record["name"]] = ast.literal_eval(data[prefix + "text/plain"])
+                    out[record["name"]] = literal(data[prefix + "text/plain"])
     return out
+
+
+class _Floats(ast.NodeTransformer):
+    def visit_Name(self, node):  # the reprs of float("nan") and float("inf")
+        return ast.Constant(float(node.id)) if node.id in ("nan", "inf") else node
+
+
+def literal(text: str):
+    """A glued value's `repr` read back as a Python literal, `nan` and `inf` included (a run
+    that measured nothing glues NaN); anything else than a literal raises ValueError."""
+    return ast.literal_eval(_Floats().visit(ast.parse(text.strip(), mode="eval")))
 
 
 def judge(claim: claims.Claim, book: Path, *, profile: str) -> dict:
