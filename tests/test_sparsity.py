@@ -438,6 +438,44 @@ def test_every_training_set_size_gets_the_same_steps_in_whole_epochs():
         asperti.fit_config("mlp", epochs=1, seed=0, data="mnist", train_images=500)
 
 
+def test_the_conv_model_gets_its_own_sizes_and_steps_and_none_when_its_steps_are_zero():
+    run = types.SimpleNamespace(train_sizes=[500, 1000], seeds=[0, 1, 2], steps=64)
+    run.batch_size, run.lr, run.conv_sizes, run.conv_steps = 128, 1e-3, [500, 60_000], 40
+    dense, conv = size.configs(run), size.configs(run, kind="conv")
+    assert sorted(conv) == [(n, s) for n in (500, 60_000) for s in (0, 1, 2)]
+    assert conv[500, 0].model.kind == "conv" and dense[500, 0].model.kind == "mlp"
+    assert (conv[500, 0].train.epochs, conv[60_000, 0].train.epochs) == (10, 1)  # 4 and 469 steps
+    assert conv[500, 0].train.probe_indices == tuple(range(500))
+    assert conv[60_000, 1].train.probe_indices == tuple(range(asperti.PROBE_IMAGES))
+    run.conv_steps = 0  # no conv model at this profile
+    assert size.configs(run, kind="conv") == {}
+    with pytest.raises(ValueError, match="kind must be 'mlp' or 'conv', got 'cnn'"):
+        size.configs(run, kind="cnn")
+    claim = claims.ledger(asperti.CLAIMS)["asperti.conv.size"]
+    glued = {"inactive_conv_fmnist": 3.0, "inactive_conv_fmnist_sd": 0.5}
+    glued |= {"inactive_conv_fmnist_smallest": 7.0, "inactive_conv_fmnist_smallest_sd": 0.5}
+    paper = {"seeds": [0, 1, 2], "conv_steps": 6400}
+    assert claim.judge_glued(glued, paper).word == "refuted"
+    skipped = claim.judge_glued(glued, {**paper, "conv_steps": 0})
+    assert skipped.word == "not testable here" and skipped.reason.startswith("0 seed(s)")
+    assert claim.glue_key == "conv_size_verdict" and "before" in claim.registered
+
+
+def test_the_counts_by_size_and_the_conv_glue_read_the_ends_and_are_nan_without_conv_models():
+    runs = [(n, s) for n in (4000, 60_000) for s in (0, 1, 2)]
+    reports = {
+        (n, s): {"inactive": n // 1000 + s, "used": 16 - s, "test_elbo": -90.0 - s} for n, s in runs
+    }
+    table = size.by_size(reports, [0, 1, 2])
+    assert table["inactive"] == {4000: (5.0, 1.0), 60_000: (61.0, 1.0)}
+    assert set(table) == set(size.LABELS) and table["used"][4000] == (15.0, 1.0)
+    glued = size.conv_glue(table["inactive"], {4000: 3200, 60_000: 4800})
+    assert glued["inactive_conv_fmnist"] == 61.0 and glued["inactive_conv_fmnist_smallest"] == 5.0
+    assert (glued["conv_size_smallest"], glued["conv_settled_largest"]) == (4000, 4800)
+    empty = size.conv_glue({}, {})
+    assert set(empty) == set(glued) and all(math.isnan(v) for v in empty.values())
+
+
 def test_the_mean_count_curve_stops_at_the_common_steps():
     curves = [([8, 16, 24, 32], [4, 6, 8, 8]), ([8, 16, 24], [2, 4, 6])]
     assert size.mean_curve(curves, 24) == ([8, 16, 24], [3.0, 5.0, 7.0])

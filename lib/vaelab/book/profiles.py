@@ -74,6 +74,12 @@ PARAMS: dict[str, Param] = {
     "iwae_samples": Param(int, "importance samples k of the IWAE bound", 1, 100_000),
     "train_sizes": Param(list, "training-set sizes compared (images)", 100, 60_000, item=int),
     "steps": Param(int, "least optimiser steps of a run, in whole epochs of its set", 1, 10**7),
+    "conv_sizes": Param(
+        list, "training-set sizes of the conv model (images)", 100, 60_000, item=int
+    ),
+    "conv_steps": Param(
+        int, "least steps of a conv run, whole epochs (0: no conv model)", 0, 10**7
+    ),
     "remeasure": Param(bool, "measure again instead of reading this machine's kept timings"),
 }
 
