@@ -158,6 +158,7 @@ def test_counts_and_their_qualitative_claims_are_separate():
 def test_a_claim_judges_glued_values_at_the_sizes_it_ran_with():
     claim = LEDGER["asperti.dense_mnist.count"]
     glued = {"inactive_dense_mnist": 10.67, "inactive_dense_mnist_sd": 1.15}
+    glued |= {"inactive_dense_mnist_settled_step": 3584, "inactive_dense_mnist_last_step": 6400}
     assert claim.judge_glued(glued, {"seeds": [0, 1, 2]}).word == PARTLY
     assert claim.judge_glued(glued, {"seeds": [0]}).word == UNTESTABLE
     unmeasured = dataclasses.replace(claim, measure=None)
@@ -179,6 +180,8 @@ def test_chapter_glue_gives_word_reason_and_rule_of_each_claim_of_the_chapter():
         "long_drift": 0,
         "inactive_dense_mnist_gaussian": 9.0,
         "inactive_dense_mnist_gaussian_sd": 1.0,
+        "inactive_dense_mnist_settled_step": 3584,
+        "inactive_dense_mnist_last_step": 6400,
     }
     out = claims.chapter_glue(
         asperti.CLAIMS, "sparsity/01_dense_mnist", glued, {"seeds": [0, 1, 2]}

@@ -540,8 +540,11 @@ def test_the_count_at_every_pair_of_thresholds_and_the_words_of_its_rule():
     assert grid[0.01, 0.5] == [2, 2, 2] and grid[0.1, 0.5] == [3, 3, 3]
     assert grid[0.001, 0.9] == [1, 1, 1] and grid[0.1, 0.9] == [1, 1, 1]
     claim = claims.ledger(asperti.CLAIMS)["asperti.conv_mnist.count"]  # the paper's 3
-    out = criteria.judged(grid, claim)
+    budget = {"settled_step": 400, "last_step": 800}  # settled within the run
+    out = criteria.judged(grid, claim, budget)
     assert out[0.1, 0.5] == (3.0, 0.0, "confirmed")
+    late = criteria.judged(grid, claim, {"settled_step": 800, "last_step": 800})
+    assert {word for _, _, word in late.values()} == {"not testable here"}
     assert out[0.001, 0.9][2] == "partly confirmed"  # 1 against 3: within near = 4
     text = criteria.table(out)
     assert text.splitlines()[0] == "| Var μ < | E σ² > 0.5 | E σ² > 0.9 |"
@@ -580,3 +583,24 @@ def test_a_run_probes_its_units_when_asked_and_the_dense_mnist_ones_always():
     probed = asperti.runs("conv", probe=True, **kw)[0]
     assert probed.train.probe_indices == tuple(range(asperti.PROBE_IMAGES))
     assert cache.config_key(probed) != cache.config_key(asperti.runs("conv", **kw)[0])
+
+
+def test_a_count_is_judged_only_where_it_has_settled_within_the_budget():
+    rule = rules.settled(claims.count_rule(8, near=4))
+    assert rule.inputs == ("mean", "sd", "seeds", "settled_step", "last_step")
+    assert set(rule.examples) == set(claims.WORDS)
+    count = {"mean": 10.67, "sd": 1.15, "seeds": 3}
+    settled = rule({**count, "settled_step": 3584, "last_step": 6400})  # 0.56 of the run
+    assert settled.word == "partly confirmed"
+    assert settled.reason.startswith("10.7 ± 1.1 over 3 seeds vs 8")
+    late = rule({**count, "settled_step": 4900, "last_step": 6400})  # 0.77: under a quarter left
+    assert late.word == "not testable here"
+    assert late.reason == (
+        "the mean count still changes at step 4900 of 6400 (after 75% of the run): "
+        "not settled within the budget"
+    )
+    moving = rule({"mean": 1.0, "sd": 0.0, "seeds": 3, "settled_step": 960, "last_step": 960})
+    assert moving.word == "not testable here" and "step 960 of 960" in moving.reason
+    assert "not testable if the mean count still changes after 75% of the run" in rule.text
+    with pytest.raises(ValueError, match="share must be in"):
+        rules.settled(claims.count_rule(8, near=4), share=1.5)

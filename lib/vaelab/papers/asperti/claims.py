@@ -1,29 +1,10 @@
 """The claims of Part II (Asperti), each with the rule that judges it (`vaelab.claims`)."""
 
 from vaelab import claims
+from vaelab.papers.asperti.counts import COUNT_NEAR, PAPER_VALUE, count, count_claims
 from vaelab.papers.asperti.kl import CLAIMS as KL_CLAIMS
 from vaelab.papers.asperti.paper import PAPER_INACTIVE
 from vaelab.papers.asperti.size import CLAIMS as SIZE_CLAIMS
-
-# The counts' rules replace `count_verdict` (2026-11-30), which returned "partly confirmed" for any
-# mean count >= 0.5 (16 of 16 inactive included) and so could not refute a count. `near` = 4
-# units: the paper's own counts for its four models differ by up to 5 units (8, 3, 8, 4), so a
-# gap of at most a quarter of the 16 units is "of the same size"; the rule was written after the
-# published counts were seen, which the scoreboard says.
-COUNT_NEAR = 4.0
-PAPER_VALUE = {
-    "dense_mnist": "8 of 16 (§IV.A: 'only 8 latent variables out of 16 are in use')",
-    "conv_mnist": "3 of 16 (§IV.B: '3 of the 16 latent variables are zeroed out')",
-    "dense_tiles": "8 of 16: our count of Table II's inactive rows (the text: 'a large number')",
-    "conv_tiles": "4 of 16 (§V.A: '4 latent variables out of 16 result to be inactive')",
-}
-_OLD_COUNT = claims.Revision(
-    "confirmed if |mean - paper| <= 2; refuted if mean < 0.5; partly confirmed otherwise",
-    "it returned 'partly confirmed' for any mean count >= 0.5 (16 of 16 included): a count "
-    "could not be refuted, and the seeds' spread was never compared; the new rule was written "
-    "on 2026-11-30, after the published counts were seen",
-    word="partly confirmed",
-)
 
 
 def _seeds(run) -> int:
@@ -44,41 +25,6 @@ def counting_measure(fraction: float, seeds: int) -> dict:
     """What the tile-counting rule reads: the fraction of samples with more than three tiles."""
     said = f"{fraction:.3f} of samples, mean over seeds"
     return {"every": fraction > 0.1, "some": fraction > 0, "seeds": seeds, "counts": said}
-
-
-def _count(mean: str, sd: str):
-    return lambda g, run: {"mean": g[mean], "sd": g[sd], "seeds": _seeds(run)}
-
-
-def _count_claims(model: str, chapter: str, section: str, keys: tuple[str, str], word: str):
-    paper = PAPER_INACTIVE[model]
-    name = model.replace("_", " ").replace("mnist", "MNIST")
-    return (
-        claims.Claim(
-            id=f"asperti.{model}.count",
-            paper="asperti",
-            section=section,
-            text=f"The {name} VAE has {paper} inactive latent units of 16.",
-            paper_value=PAPER_VALUE[model],
-            measurement="inactive units (Var_x mu < 0.01 and E sigma^2 > 0.5), mean ± sd",
-            rule=claims.count_rule(paper, near=COUNT_NEAR),
-            chapter=chapter,
-            measure=_count(*keys),
-            earlier=(_OLD_COUNT,),
-            word_key=word,
-        ),
-        claims.Claim(
-            id=f"asperti.{model}.sparse",
-            paper="asperti",
-            section=section,
-            text=f"Sparsity appears in the {name} VAE: some of its 16 latent units are inactive.",
-            paper_value="yes",
-            measurement="inactive units, mean ± sd over seeds",
-            rule=claims.presence_rule("inactive units"),
-            chapter=chapter,
-            measure=_count(*keys),
-        ),
-    )
 
 
 def _less_sparse(dense: str, conv: str, conv_sd: str, dense_sd: str):
@@ -104,12 +50,13 @@ _OLD_FIG2 = claims.Revision(
     word="partly confirmed",
 )
 CLAIMS = (
-    *_count_claims(
+    *count_claims(
         "dense_mnist",
         "sparsity/01_dense_mnist",
         "§IV.A, Table I",
         ("inactive_dense_mnist", "inactive_dense_mnist_sd"),
         "dense_mnist_verdict",
+        budget=("inactive_dense_mnist", "partly confirmed"),
     ),
     claims.Claim(
         id="asperti.dense_mnist.count_gaussian",
@@ -122,25 +69,26 @@ CLAIMS = (
         "the sum of squared errors), mean ± sd",
         rule=claims.count_rule(PAPER_INACTIVE["dense_mnist"], near=COUNT_NEAR),
         chapter="sparsity/01_dense_mnist",
-        measure=_count("inactive_dense_mnist_gaussian", "inactive_dense_mnist_gaussian_sd"),
+        measure=count("inactive_dense_mnist_gaussian", "inactive_dense_mnist_gaussian_sd"),
         registered="2026-11-30, before the Gaussian-decoder models were trained",
         word_key="dense_mnist_gaussian_verdict",
     ),
-    *_count_claims(
+    *count_claims(
         "conv_mnist",
         "sparsity/02_convolutional",
         "§IV.B",
         ("inactive_conv_mnist", "inactive_conv_mnist_sd"),
         "conv_mnist_verdict",
+        budget=("inactive_conv_mnist", "refuted"),
     ),
-    *_count_claims(
+    *count_claims(
         "dense_tiles",
         "sparsity/04_tiles",
         "§V, Table II",
         ("inactive_dense_tiles", "dense_tiles_sd"),
         "dense_tiles_verdict",
     ),
-    *_count_claims(
+    *count_claims(
         "conv_tiles",
         "sparsity/04_tiles",
         "§V.A",

@@ -8,6 +8,7 @@ of `VAR_MAXES` and `SIGMA2_MINS`, and a count claim is judged by its own rule at
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 
 from vaelab import claims, stats
 
@@ -15,13 +16,16 @@ VAR_MAXES = (0.001, 0.003, 0.01, 0.03, 0.1)  # on Var_x mu_j, around the book's 
 SIGMA2_MINS = (0.3, 0.5, 0.7, 0.9)  # on E_x sigma_j^2, around the book's 0.5
 
 
-def judged(grid: dict, claim: claims.Claim) -> dict:
+def judged(grid: dict, claim: claims.Claim, budget: Mapping | None = None) -> dict:
     """`{(var_max, sigma2_min): (mean, sd, word)}`: the mean count over seeds at each pair of
-    thresholds of `grid` (`metrics.inactive_grid`) and the word `claim`'s rule gives it."""
+    thresholds of `grid` (`metrics.inactive_grid`) and the word `claim`'s rule gives it.
+    `budget`: the rule's other inputs, the same at every pair (the settled and the last step of
+    a count judged only where it settled, measured at the book's thresholds)."""
     out = {}
     for pair, counts in grid.items():
         mean, sd = stats.mean_sd(counts)
-        word = claim.judge({"mean": mean, "sd": sd, "seeds": len(counts)}).word
+        measured = {"mean": mean, "sd": sd, "seeds": len(counts)} | dict(budget or {})
+        word = claim.judge(measured).word
         out[pair] = (mean, sd, word)
     return out
 

@@ -94,3 +94,36 @@ def same_rule(what: str) -> claims.Rule:
         claims.UNTESTABLE: {**seeds, "seeds": 1, "a_mean": 9.0, "b_mean": 10.0},
     }
     return claims.Rule(text, _INPUTS, decide, examples)
+
+
+# A count is judged where it has stopped moving: its mean over the seeds unchanged over at least
+# the last quarter of the run. Chosen on 2026-11-30 (issue 19), after the published runs' settled
+# steps were seen (dense MNIST 3,584 and conv MNIST 4,384 of 6,400 steps: 0.56 and 0.69).
+SETTLED_SHARE = 0.75
+
+
+def settled(rule: claims.Rule, *, share: float = SETTLED_SHARE) -> claims.Rule:
+    """`rule`, judged only at a budget where the count has settled: the mean count over the seeds
+    must not change after `share` of the run (`settled_step` <= share · `last_step`, the step of
+    the last probe); otherwise not testable here, the budget is too short to say."""
+    if not 0 < share <= 1:
+        raise ValueError(f"share must be in (0, 1], got {share}")
+    text = (
+        f"{rule.text}; not testable if the mean count still changes after {share:.0%} of the run "
+        "(not settled within the budget)"
+    )
+
+    def decide(m):
+        at, last = float(m["settled_step"]), float(m["last_step"])
+        if at > share * last:
+            return claims.Verdict(
+                claims.UNTESTABLE,
+                f"the mean count still changes at step {at:.0f} of {last:.0f} (after {share:.0%} "
+                "of the run): not settled within the budget",
+            )
+        return rule.decide(m)
+
+    examples = {w: {**e, "settled_step": 0, "last_step": 100} for w, e in rule.examples.items()}
+    some = next(iter(rule.examples.values()))
+    examples[claims.UNTESTABLE] = {**some, "settled_step": 100, "last_step": 100}
+    return claims.Rule(text, (*rule.inputs, "settled_step", "last_step"), decide, examples)
