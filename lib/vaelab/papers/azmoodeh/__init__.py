@@ -8,6 +8,7 @@ model here (`fit_config`), so that equal sizes hit equal cache entries.
 from __future__ import annotations
 
 from vaelab import cache, claims, elbo, evals, metrics, quality
+from vaelab.papers.azmoodeh.lemma2 import CLAIMS as LEMMA2_CLAIMS
 
 HIDDEN = (256, 256)  # the paper's two hidden layers of 256 units
 
@@ -242,4 +243,5 @@ CLAIMS = (
         },
         word_key="theorem3_verdict",
     ),
+    *LEMMA2_CLAIMS,
 )
