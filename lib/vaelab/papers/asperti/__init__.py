@@ -5,7 +5,8 @@ tiles 784-512-256-64-32-16, the convolutional net of Fig. 5); the paper gives no
 epochs, so every config uses Adam, batch 128 (its Fig. 11) and a learning rate of 1e-3.
 Measurements: the per-unit table (Tables I and II), what zeroing the inactive units changes,
 how much the decoder uses each unit, tiles counted as connected components, and eq. (7).
-The paper's own numbers are in `asperti.paper`, its claims and their rules in `asperti.claims`.
+The paper's own numbers are in `asperti.paper`, its claims and their rules in `asperti.claims`
+(with the counts in `asperti.counts`).
 """
 
 from __future__ import annotations
