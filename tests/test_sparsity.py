@@ -476,6 +476,15 @@ def test_the_counts_by_size_and_the_conv_glue_read_the_ends_and_are_nan_without_
     assert set(empty) == set(glued) and all(math.isnan(v) for v in empty.values())
 
 
+def test_the_mean_curves_by_size_give_the_settled_step_and_the_steps_per_epoch():
+    curves = {(500, 0): ([8, 16, 24], [4, 6, 6]), (500, 1): ([8, 16, 24], [2, 4, 4])}
+    curves |= {(1000, 0): ([8, 16, 24], [1, 1, 1]), (1000, 1): ([8, 16, 24], [1, 1, 2])}
+    means, settled, per_epoch = size.mean_curves(curves, [0, 1], 24, 128)
+    assert means[500] == ([8, 16, 24], [3.0, 5.0, 5.0]) and settled == {500: 16, 1000: 24}
+    assert per_epoch == {500: 4, 1000: 8} and size.steps_per_epoch(128, 128) == 1
+    assert size.mean_curves({}, [0, 1], 24, 128) == ({}, {}, {})
+
+
 def test_the_mean_count_curve_stops_at_the_common_steps():
     curves = [([8, 16, 24, 32], [4, 6, 8, 8]), ([8, 16, 24], [2, 4, 6])]
     assert size.mean_curve(curves, 24) == ([8, 16, 24], [3.0, 5.0, 7.0])

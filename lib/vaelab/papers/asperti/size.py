@@ -21,13 +21,18 @@ from vaelab.papers.asperti import rules
 DATA = "fashion-mnist"
 
 
+def steps_per_epoch(images: int, batch_size: int) -> int:
+    """Optimiser steps in one epoch of `images` (the last batch may be short)."""
+    return math.ceil(images / batch_size)
+
+
 def epochs_for(images: int, steps: int, batch_size: int) -> int:
     """The fewest epochs of `images` in batches of `batch_size` that make at least `steps` steps
     (the last batch of an epoch may be short)."""
     if images <= 0 or steps <= 0 or batch_size <= 0:
         given = f"{images}, {steps}, {batch_size}"
         raise ValueError(f"images, steps and batch_size must be positive, got {given}")
-    return math.ceil(steps / math.ceil(images / batch_size))
+    return math.ceil(steps / steps_per_epoch(images, batch_size))
 
 
 def configs(run, kind: str = "mlp") -> dict:
@@ -79,7 +84,7 @@ def measure(configs: dict, fitted: list, x_test, seed: int) -> tuple[dict, dict,
         reports[images, s] = r = asperti.report(model.cpu(), x_test, seed=seed)
         curves[images, s] = asperti.inactive_along(history["hooks"]["units"])
         epochs = config.train.epochs
-        made[images] = epochs * -(-images // config.train.batch_size)
+        made[images] = epochs * steps_per_epoch(images, config.train.batch_size)
         print(
             f"{config.model.kind} {images:>6} images, seed {s}: {epochs} epochs = "
             f"{made[images]} steps; {r['inactive']} inactive, {r['used']} used, "
@@ -94,6 +99,16 @@ def by_size(reports: dict, seeds: list[int]) -> dict:
     return {
         key: {n: stats.mean_sd(reports[n, s][key] for s in seeds) for n in sizes} for key in LABELS
     }
+
+
+def mean_curves(curves: dict, seeds, steps: int, batch_size: int) -> tuple[dict, dict, dict]:
+    """Per training-set size of `curves` (`{(images, seed): (steps, counts)}`): the mean count
+    curve over `seeds` up to step `steps` (`mean_curve`), the step from which it no longer
+    changes (`stats.settled_step`), and the steps per epoch; empty dicts without curves."""
+    sizes = sorted({n for n, _ in curves})
+    means = {n: mean_curve([curves[n, s] for s in seeds], steps) for n in sizes}
+    settled = {n: stats.settled_step(*means[n]) for n in sizes}
+    return means, settled, {n: steps_per_epoch(n, batch_size) for n in sizes}
 
 
 def conv_glue(inactive: dict, settled: dict) -> dict:
