@@ -277,15 +277,15 @@ def _published_config(row: dict):
 
 def test_every_published_kind_of_model_keeps_its_key(monkeypatch, tmp_path):
     # keys that the code before the paper modules existed gave to the configs the paper profile
-    # trains (every builder, variant and data set of the book; MNIST as the 5k subset), and the 21
+    # trains (every builder, variant and data set of the book; MNIST as the 5k subset), and the 24
     # published since (2026-11-30: the probed conv models, the Gaussian decoders, eq. 7 alone and
-    # the Fashion-MNIST sizes; session 11: the 6 conv models on Fashion-MNIST sizes), each checked
-    # against the real cache when it was added
+    # the Fashion-MNIST sizes; session 11: the 6 conv models on Fashion-MNIST sizes; session 12:
+    # the 3 conv models on 15k images), each checked against the real cache when it was added
     monkeypatch.setenv("VAELAB_OFFLINE", "1")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     monkeypatch.setattr(data, "SYSTEM_DIRS", {**data.SYSTEM_DIRS, "mnist": ()})
     rows = json.loads(PUBLISHED.read_text())
-    assert len(rows) == 105
+    assert len(rows) == 108
     for row in rows:
         assert cache.config_key(_published_config(row)) == row["key"], row
 

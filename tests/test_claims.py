@@ -2,6 +2,7 @@
 
 import dataclasses
 import math
+import re
 
 import pytest
 
@@ -148,6 +149,25 @@ def test_every_claim_returns_each_of_its_words_on_its_example(claim_id):
         assert REFUTED in rule.words and UNTESTABLE in rule.words
 
 
+def _numbers(text: str) -> list[str]:
+    """The numbers of a rule's text that are the book's choice: not its seed count."""
+    text = text.replace(f">= {claims.MIN_SEEDS} seeds", "")
+    return re.findall(r"\d+(?:\.\d+)?", text)
+
+
+@pytest.mark.parametrize("claim_id", sorted(LEDGER))
+def test_every_rule_with_a_number_says_why_it_is_there(claim_id):
+    claim = LEDGER[claim_id]
+    if _numbers(claim.rule.text):
+        assert len(claim.cutoffs) > 40, f"{claim_id}: its rule's numbers have no stated reason"
+
+
+def test_the_cutoff_reasons_name_only_claims_of_the_ledger():
+    for group in (asperti.CUTOFFS, azmoodeh.CUTOFFS, synthesis.CUTOFFS):
+        assert set(group) <= set(LEDGER)
+    assert _numbers("paper 8: within 2 sd over >= 3 seeds") == ["8", "2"]
+
+
 def test_counts_and_their_qualitative_claims_are_separate():
     for model in asperti.PAPER_INACTIVE:
         count, sparse = LEDGER[f"asperti.{model}.count"], LEDGER[f"asperti.{model}.sparse"]
@@ -178,6 +198,7 @@ def test_chapter_glue_gives_word_reason_and_rule_of_each_claim_of_the_chapter():
         "zeroing_elbo_change": 0.04,
         "control_elbo_change": -197.0,
         "long_drift": 0,
+        "long_drift_max": 1,
         "inactive_dense_mnist_gaussian": 9.0,
         "inactive_dense_mnist_gaussian_sd": 1.0,
         "inactive_dense_mnist_settled_step": 3584,
@@ -214,3 +235,12 @@ def test_azmoodeh_fig4_judges_fid_and_entropy_together_at_every_word():
     assert claim.judge_glued(_sweep_glue(steady, falling), run).word == CONFIRMED
     better = {2: (100.0, 0.0), 20: (90.0, 0.0), 200: (80.0, 0.0)}
     assert claim.judge_glued(_sweep_glue(better, falling), run).word == REFUTED
+
+
+def test_the_stability_claim_reads_the_largest_drift_over_every_seeds_longer_run():
+    claim = LEDGER["asperti.stable"]
+    glued = {"inactive_dense_mnist_sd": 1.15, "long_drift_max": 2, "long_drift": 0}
+    assert claim.judge_glued(glued, {"seeds": [0, 1, 2]}).word == CONFIRMED
+    glued["long_drift_max"] = 3  # one seed's longer run moved the count by 3
+    assert claim.judge_glued(glued, {"seeds": [0, 1, 2]}).word == REFUTED
+    assert "every seed" in claim.rule.text and "first seed" in claim.earlier[0].reason

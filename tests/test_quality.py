@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from vaelab import cache, data, quality, stats
+from vaelab import cache, data, metrics, models, quality, stats
 from vaelab.papers import azmoodeh
 
 
@@ -110,3 +110,14 @@ def test_trend_names_the_direction_in_order_of_dimension():
 
 def test_relative_spread_of_the_means():
     assert stats.relative_spread({2: (100.0, 1.0), 20: (110.0, 0.0), 200: (105.0, 0.0)}) == 0.1
+
+
+def test_reconstruct_decodes_the_posterior_means_as_pixel_means_in_batches():
+    torch.manual_seed(0)
+    vae = models.build(models.ModelConfig(kind="mlp", latent_dim=3, hidden=(8,)))
+    x = torch.rand(5, 1, 28, 28)
+    got = quality.reconstruct(vae, x, batch_size=2)
+    mu, _ = metrics.encode_all(vae, x)
+    assert got.shape == (5, 1, 28, 28)
+    assert torch.allclose(got, models.pixel_means(vae, mu).reshape(5, 1, 28, 28), atol=1e-6)
+    assert got.min() >= 0 and got.max() <= 1  # Bernoulli: probabilities

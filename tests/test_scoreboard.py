@@ -142,3 +142,10 @@ def test_a_glued_nan_or_infinity_is_read_back_and_its_claim_is_not_testable(tmp_
     assert scoreboard.literal("[1.0, nan, inf]")[2] == math.inf
     with pytest.raises(ValueError, match="malformed"):
         scoreboard.literal("open('x')")
+
+
+def test_the_rules_section_gives_each_rules_cutoffs_and_their_reason():
+    page = scoreboard.page(ROOT / "book")
+    claim = scoreboard.ledger()["asperti.dense_mnist.count"]
+    assert f"  Cut-offs: {claim.cutoffs}" in page
+    assert "quarter of the 16 units" in claim.cutoffs

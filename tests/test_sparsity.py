@@ -3,6 +3,7 @@
 import math
 import types
 
+import numpy as np
 import pytest
 import torch
 
@@ -305,7 +306,10 @@ def test_dynamics_glue_counts_seeds_for_fig1_totals_units_for_fig11_and_pairs_fi
             "sphericity_no_sampling": 0.5,
             "fid_sampling": fid,
             "fid_no_sampling": 90.0,
-        }
+            "spread_start": 0.1,
+            "spread_end": 1.0,
+            "centre_end": 0.1,
+        } | {f"fought_below_{bar:g}": fought for bar in dynamics.FOUGHT_BARS}
 
     rows = [row(1.0, 0.05, 12, 3, 0.9, 130.0), row(1.0, 0.2, 10, 0, 0.7, 140.0)]
     rows.append(row(1.0, 1.5, 10, 1, 0.8, 150.0))
@@ -316,6 +320,64 @@ def test_dynamics_glue_counts_seeds_for_fig1_totals_units_for_fig11_and_pairs_fi
     assert g["sphericity_sampling_sd"] == pytest.approx(0.1)
     assert g["fid_no_sampling_mean"] == 90.0 and g["fid_no_sampling_sd"] == 0.0
     assert g["fid_sampling_mean"] == pytest.approx(140.0)
+
+
+def test_dynamics_fought_keeps_the_inactive_units_whose_sigma2_went_below_the_bar():
+    from vaelab.papers.asperti import dynamics
+
+    paths = [{"unit": j, "min_sigma2": low} for j, low in enumerate((0.1, 0.49, 0.5, 0.9))]
+    mask = [True, False, True, True]
+    # unit 1 went below the bar but is active; unit 2 reached the bar, not below it
+    assert [p["unit"] for p in dynamics.fought(paths, mask)] == [0]
+    with pytest.raises(ValueError):
+        dynamics.fought(paths, mask[:3])
+
+
+def test_dynamics_track_is_the_first_steps_plus_one_probes_of_fig1():
+    from vaelab.papers.asperti import dynamics
+
+    probes = [{"step": i, "value": {"logvar": np.full((10, 2), -float(i))}} for i in range(6)]
+    fit = (None, {"hooks": {"track": probes}})
+    assert [p["step"] for p in dynamics.track(fit, 3)] == [0, 1, 2, 3]
+    assert dynamics.sigma2_track(fit, 3) == pytest.approx(np.exp(-np.arange(4.0)))
+
+
+def test_dynamics_layout_is_the_spread_about_the_centroid_and_the_centroid_distance():
+    from vaelab.papers.asperti import dynamics
+
+    mu = [[1.0, 2.0], [3.0, 2.0], [2.0, 3.0], [2.0, 1.0]]  # a cross around (2, 2)
+    spread, centre = dynamics.layout(mu)
+    assert spread == pytest.approx(1.0) and centre == pytest.approx(math.sqrt(8))
+
+
+def test_dynamics_glue_counts_the_seeds_whose_digits_gather_and_end_centred():
+    from vaelab.papers.asperti import dynamics
+
+    def row(spread_start, spread_end, centre_end):
+        base = dict(sigma2_start=1.0, sigma2_end=0.01, inactive=10, fought=0)
+        base |= {k: 0.0 for k in dynamics.PAIRED}
+        base |= {f"fought_below_{bar:g}": 0 for bar in dynamics.FOUGHT_BARS}
+        return base | dict(spread_start=spread_start, spread_end=spread_end, centre_end=centre_end)
+
+    rows = [row(2.0, 1.0, 0.4), row(0.2, 1.5, 0.5), row(0.3, 1.6, 1.0)]
+    g = dynamics.glue(rows)
+    # gather: the spread shrinks (seed 0 only); centred: centroid < half the spread (seeds 0, 1)
+    assert g["fig1_gather_seeds"] == 1 and g["fig1_centred_seeds"] == 2
+
+
+def test_dynamics_fought_by_bar_totals_every_bar_and_the_rule_judges_each():
+    from vaelab.papers.asperti import dynamics
+
+    paths = [{"unit": j, "min_sigma2": low} for j, low in enumerate((0.35, 0.45, 0.6, 0.9))]
+    mask = [True, True, True, False]
+    assert [len(dynamics.fought(paths, mask, bar)) for bar in (0.3, 0.4, 0.5, 0.7)] == [0, 1, 2, 3]
+    totals = {0.3: 0, 0.4: 1, 0.5: 2, 0.7: 3}
+    g = {f"fig11_fought_below_{bar:g}": n for bar, n in totals.items()}
+    g |= {"fig11_inactive_total": 3, "dynamics_seeds": 3}
+    assert dynamics.words_by_bar(g) == (
+        "refuted below 0.3; partly confirmed below 0.4; partly confirmed below 0.5; "
+        "confirmed below 0.7"
+    )
 
 
 def test_dynamics_configs_give_four_models_per_seed_and_seed_zero_keeps_its_cache_keys():
@@ -362,26 +424,48 @@ def test_counters_count_tiles_at_each_threshold_and_on_a_bernoulli_sample():
     assert again.item() == counters["a Bernoulli sample of each image"](image.unsqueeze(0)).item()
 
 
-def test_counting_table_has_a_row_per_counter_and_a_column_per_model():
+def test_counting_table_has_a_row_per_counter_and_columns_for_samples_and_reconstructions():
     images = {"conv": [torch.zeros(3, 1, 28, 28)] * 3, "mlp": [torch.zeros(3, 1, 28, 28)] * 3}
     fractions = asperti.over3_by_counter(images, seed=0)
     assert list(fractions) == list(asperti.counters(seed=0))
     assert fractions["pixel means > 0.5"] == {"conv": (0.0, 0.0), "mlp": (0.0, 0.0)}
-    text = asperti.counting_table(fractions, {"conv": "convolutional", "mlp": "dense"})
+    names = {"conv": "convolutional", "mlp": "dense"}
+    text = asperti.counting_table(fractions, names)
     assert text.splitlines()[:3] == [
         "| counted on | convolutional | dense |",
         "|---|---:|---:|",
         "| pixel means > 0.3 | 0.000 ± 0.000 | 0.000 ± 0.000 |",
     ]
+    text = asperti.counting_table(fractions, names, baseline=fractions)
+    assert text.splitlines()[0] == (
+        "| counted on | convolutional: samples | convolutional: reconstructions | dense: samples "
+        "| dense: reconstructions |"
+    )
+    assert text.splitlines()[2].count("0.000 ± 0.000") == 4
 
 
-def test_counting_words_apply_the_ledger_rule_at_each_counter():
+def test_counting_measure_asks_for_samples_clearly_above_the_reconstructions():
+    m = asperti.counting_measure(0.056, 3, sd=0.002, base=0.01, base_sd=0.001)
+    assert (m["some"], m["every"], m["seeds"]) == (True, False, 3)
+    assert m["counts"] == (
+        "0.056 ± 0.002 of samples against 0.010 ± 0.001 of reconstructions, mean ± sd over "
+        "seeds (2 sd: 0.004)"
+    )
+    assert asperti.counting_measure(0.2, 3, sd=0.01, base=0.05, base_sd=0.01)["every"] is True
+    # above 10% but within the spread of the reconstructions' rate: neither
+    m = asperti.counting_measure(0.43, 3, sd=0.03, base=0.40, base_sd=0.03)
+    assert (m["some"], m["every"]) == (False, False)
+
+
+def test_counting_words_apply_the_ledger_rule_at_each_counter_against_its_own_baseline():
     fractions = {
         "pixel means > 0.3": {"conv": (0.2, 0.01)},
-        "pixel means > 0.5": {"conv": (0.05, 0)},
+        "pixel means > 0.5": {"conv": (0.05, 0.0)},
+        "pixel means > 0.7": {"conv": (0.01, 0.0)},
     }
-    fractions["pixel means > 0.7"] = {"conv": (0.0, 0.0)}
-    assert asperti.counting_words(fractions, seeds=3) == (
+    baseline = {label: {"conv": (0.0, 0.0)} for label in fractions}
+    baseline["pixel means > 0.7"] = {"conv": (0.02, 0.0)}
+    assert asperti.counting_words(fractions, baseline, seeds=3) == (
         "confirmed counting pixel means > 0.3; partly confirmed counting pixel means > 0.5; "
         "refuted counting pixel means > 0.7"
     )

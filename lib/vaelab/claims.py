@@ -100,6 +100,7 @@ class Claim:
     earlier: tuple[Revision, ...] = ()  # earlier forms of the rule, with the reason
     word_key: str = ""  # the glue key under which the chapter glues its own verdict word
     registered: str = REGISTERED  # when the rule was written, and whether results were seen
+    cutoffs: str = ""  # why the rule's numbers are where they are, and when they were chosen
 
     def judge(self, measured: Mapping[str, float]) -> Verdict:
         """The rule's verdict on `measured` (a mapping from the rule's input names)."""

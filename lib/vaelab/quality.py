@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from vaelab import cache, data, elbo, models, train
+from vaelab import cache, data, elbo, metrics, models, train
 from vaelab.models import device as default_device
 
 FEATURES = 128  # width of the classifier's feature layer
@@ -156,6 +156,16 @@ def class_entropy(labels: torch.Tensor, num_classes: int = 10) -> float:
     p = torch.bincount(labels.long(), minlength=num_classes).double() / labels.numel()
     p = p[p > 0]
     return -(p * p.log2()).sum().item()
+
+
+@torch.no_grad()
+def reconstruct(vae, x: torch.Tensor, *, batch_size: int = 1000) -> torch.Tensor:
+    """The decoder's pixel means at the posterior means of images `x`: (N, 1, 28, 28)."""
+    mu, _ = metrics.encode_all(vae, x, batch_size=batch_size)
+    dev = next(vae.parameters()).device
+    batches = range(0, len(mu), batch_size)
+    out = [models.pixel_means(vae, mu[s : s + batch_size].to(dev)).cpu() for s in batches]
+    return torch.cat(out).reshape(len(x), 1, 28, 28)
 
 
 @torch.no_grad()

@@ -211,6 +211,8 @@ def page(book: Path, *, profile: str = "paper", published: Path | None = None) -
     for r in rows:
         c = r["claim"]
         lines.append(f"- `{c.id}`: {c.rule.text}. Registered {c.registered}.")
+        if c.cutoffs:
+            lines.append(f"  Cut-offs: {c.cutoffs}.")
         for old in c.earlier:
             was = f" (it said: {old.word})" if old.word else ""
             lines.append(f"  Earlier rule{was}: {old.text}. Changed because {old.reason}.")

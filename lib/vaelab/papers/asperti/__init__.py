@@ -12,21 +12,30 @@ The paper's own numbers are in `asperti.paper`, its claims and their rules in `a
 from __future__ import annotations
 
 from dataclasses import fields
-from functools import partial
 
 import numpy as np
 import torch
-from scipy import ndimage
 
-from vaelab import cache, elbo, evals, metrics, models, stats
+from vaelab import cache, elbo, evals, metrics, models
 from vaelab import data as dataset
 from vaelab.elbo import evaluate
-from vaelab.papers.asperti.claims import CLAIMS, counting_measure
+from vaelab.papers.asperti.claims import CLAIMS, CUTOFFS  # noqa: F401 (re-exported)
 from vaelab.papers.asperti.paper import (  # noqa: F401 (re-exported: asperti.PAPER_*)
     PAPER_FIG5,
     PAPER_INACTIVE,
     PAPER_TABLE_I,
     PAPER_TABLE_II,
+)
+from vaelab.papers.asperti.tiles import (  # noqa: F401 (re-exported: the tiles chapter uses them)
+    COUNT_THRESHOLDS,
+    count_fractions,
+    count_tiles,
+    counters,
+    counting_measure,
+    counting_table,
+    counting_words,
+    fraction_over,
+    over3_by_counter,
 )
 from vaelab.train import TrainConfig
 
@@ -151,74 +160,6 @@ def sphericity(codes: torch.Tensor) -> float:
     codes = codes.double()
     eig = torch.linalg.eigvalsh(torch.cov(codes.T).reshape(codes.shape[1], -1)).clamp(min=0)
     return float(eig[0] / eig[-1])
-
-
-def count_tiles(images: torch.Tensor, *, threshold: float = 0.5) -> torch.Tensor:
-    """Connected white components of each image (8-connectivity) after `images > threshold`."""
-    binary = (images.reshape(len(images), 28, 28) > threshold).cpu().numpy()
-    structure = np.ones((3, 3), dtype=bool)
-    counts = [ndimage.label(b, structure=structure)[1] for b in binary]
-    return torch.tensor(counts, dtype=torch.long)
-
-
-def count_fractions(counts: torch.Tensor, *, max_count: int = 6) -> dict:
-    """Fraction of images with 0, 1, ..., max_count - 1 tiles, and "max_count+" for the rest."""
-    n = len(counts)
-    out = {k: (counts == k).sum().item() / n for k in range(max_count)}
-    out[f"{max_count}+"] = (counts >= max_count).sum().item() / n
-    return out
-
-
-def fraction_over(counts: torch.Tensor, most: int) -> float:
-    """Fraction of images with more than `most` tiles."""
-    return (counts > most).float().mean().item()
-
-
-COUNT_THRESHOLDS = (0.3, 0.5, 0.7)  # pixel-mean thresholds of the counter's sensitivity check
-
-
-def counters(*, seed: int) -> dict:
-    """The ways this book counts tiles in generated images (decoder means): the components of the
-    pixels above each of `COUNT_THRESHOLDS` (0.5 is the chapter's counter), and those of one
-    Bernoulli sample of each image (pixels drawn from the means; seeded by `seed`)."""
-    out = {f"pixel means > {t:g}": partial(count_tiles, threshold=t) for t in COUNT_THRESHOLDS}
-
-    def sampled(images: torch.Tensor) -> torch.Tensor:
-        g = torch.Generator().manual_seed(seed)
-        return count_tiles(torch.bernoulli(images.clamp(0, 1), generator=g))
-
-    out["a Bernoulli sample of each image"] = sampled
-    return out
-
-
-def over3_by_counter(images: dict[str, list[torch.Tensor]], *, seed: int) -> dict:
-    """`{counter: {model: (mean, sd) over seeds}}` of the fraction of images with more than three
-    tiles, for `images = {model: [generated images of each seed]}`."""
-    return {
-        label: {
-            k: stats.mean_sd(fraction_over(count(x), 3) for x in xs) for k, xs in images.items()
-        }
-        for label, count in counters(seed=seed).items()
-    }
-
-
-def counting_table(fractions: dict, names: dict[str, str]) -> str:
-    """`over3_by_counter` as a markdown table: a row per counter, a column per model (`names`)."""
-    lines = ["| counted on | " + " | ".join(names.values()) + " |", "|---|" + "---:|" * len(names)]
-    for label, by_model in fractions.items():
-        cells = [f"{by_model[k][0]:.3f} ± {by_model[k][1]:.3f}" for k in names]
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
-def counting_words(fractions: dict, *, seeds: int) -> str:
-    """The tile-counting claim's word on the convolutional model's samples for each counter of
-    `over3_by_counter` (the ledger's rule, as the chapter's verdict applies it at 0.5)."""
-    (claim,) = [c for c in CLAIMS if c.id == "asperti.tiles.counting"]
-    words = {
-        k: claim.rule(counting_measure(f["conv"][0], seeds)).word for k, f in fractions.items()
-    }
-    return "; ".join(f"{word} counting {label}" for label, word in words.items())
 
 
 @torch.no_grad()

@@ -99,6 +99,10 @@ def same_rule(what: str) -> claims.Rule:
 # A count is judged where it has stopped moving: its mean over the seeds unchanged over at least
 # the last quarter of the run. Chosen on 2026-11-30 (issue 19), after the published runs' settled
 # steps were seen (dense MNIST 3,584 and conv MNIST 4,384 of 6,400 steps: 0.56 and 0.69).
+# Its exact equality makes one late one-unit flicker of one seed "not settled". A looser form,
+# "the word is the same at every probe of the last quarter", was weighed on 2026-12-01 and not
+# adopted: it would give a word to a count still rising through one verdict's band (a count on
+# its way from 1 to 10 is "refuted" against 8 at every probe of a short run's last quarter).
 SETTLED_SHARE = 0.75
 
 
