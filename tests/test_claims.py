@@ -197,6 +197,7 @@ def test_chapter_glue_gives_word_reason_and_rule_of_each_claim_of_the_chapter():
         "zeroing_seeds": 3,
         "zeroing_elbo_change": 0.04,
         "control_elbo_change": -197.0,
+        "control_elbo_change_min": 150.0,
         "long_drift": 0,
         "long_drift_max": 1,
         "inactive_dense_mnist_gaussian": 9.0,
@@ -244,3 +245,13 @@ def test_the_stability_claim_reads_the_largest_drift_over_every_seeds_longer_run
     glued["long_drift_max"] = 3  # one seed's longer run moved the count by 3
     assert claim.judge_glued(glued, {"seeds": [0, 1, 2]}).word == REFUTED
     assert "every seed" in claim.rule.text and "first seed" in claim.earlier[0].reason
+
+
+def test_the_ignored_claim_compares_with_the_weakest_control_over_the_seeds():
+    claim = LEDGER["asperti.ignored"]
+    glued = {"zeroing_elbo_change": 0.5, "control_elbo_change": -197.0, "zeroing_seeds": 3}
+    glued["control_elbo_change_min"] = 150.0
+    assert claim.judge_glued(glued, {}).word == CONFIRMED
+    glued["control_elbo_change_min"] = 40.0  # one seed's control moves the ELBO by 40 only
+    assert claim.judge_glued(glued, {}).word == REFUTED
+    assert "first seed's control only" in claim.earlier[0].reason

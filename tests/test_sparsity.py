@@ -293,6 +293,25 @@ def test_describe_zeroing_names_the_effect_and_the_control():
     )
 
 
+def test_zeroing_glue_takes_the_worst_seed_and_the_weakest_control():
+    def z(zeroed, pixel, elbo, control):
+        return {
+            "zeroed": zeroed,
+            "max_pixel_diff": pixel,
+            "mean_pixel_diff": pixel / 10,
+            "elbo_change": elbo,
+            "control_elbo_change": control,
+        }
+
+    rows = [z(3, 0.002, 0.01, -197.0), z(2, 0.004, -0.03, -150.0), z(0, 0.0, 0.0, -90.0)]
+    g = asperti.zeroing_glue(rows)
+    assert g["zeroing_seeds"] == 2  # the third seed had no inactive unit to zero
+    assert g["zeroing_max_pixel_diff"] == 0.004 and g["zeroing_mean_pixel_diff"] == 0.0004
+    assert g["zeroing_elbo_change"] == 0.03
+    assert g["control_elbo_change"] == -197.0  # the first seed's, as printed
+    assert g["control_elbo_change_min"] == 150.0  # the weakest control of a zeroed seed
+
+
 def test_dynamics_glue_counts_seeds_for_fig1_totals_units_for_fig11_and_pairs_fig2():
     from vaelab.papers.asperti import dynamics
 

@@ -16,7 +16,7 @@ from dataclasses import fields
 import numpy as np
 import torch
 
-from vaelab import cache, elbo, evals, metrics, models
+from vaelab import cache, elbo, evals, metrics, models, stats
 from vaelab import data as dataset
 from vaelab.elbo import evaluate
 from vaelab.papers.asperti.claims import CLAIMS, CUTOFFS  # noqa: F401 (re-exported)
@@ -282,6 +282,23 @@ def describe_zeroing(z: dict) -> str:
         f"{z['control_units']}): max {z['control_max_pixel_diff']:.3f}, ELBO change "
         f"{z['control_elbo_change']:+.2f} nats"
     )
+
+
+def zeroing_glue(rows: list[dict]) -> dict:
+    """What Fig. 4's rules read from one `metrics.zeroing` row per seed: the largest pixel and
+    ELBO changes over the seeds, how many seeds had inactive units to zero, the first seed's
+    control and the weakest control (smallest |ELBO change|) of the seeds that zeroed units."""
+    tested = [z for z in rows if z["zeroed"]]
+    out = {
+        f"zeroing_{k}": stats.nanmax(z[k] for z in tested)
+        for k in ("max_pixel_diff", "mean_pixel_diff")
+    }
+    out |= {"zeroing_seeds": len(tested), "control_elbo_change": rows[0]["control_elbo_change"]}
+    out["zeroing_elbo_change"] = max(abs(z["elbo_change"]) for z in rows)
+    out["control_elbo_change_min"] = min(
+        (abs(z["control_elbo_change"]) for z in tested), default=float("nan")
+    )
+    return out
 
 
 def inactive_along(units: list[dict]) -> tuple[list[int], list[int]]:

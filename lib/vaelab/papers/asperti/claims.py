@@ -160,13 +160,23 @@ CLAIMS = (
         text="Inactive latent variables are completely ignored by the generator.",
         paper_value="'completely ignored by the generator'",
         measurement="largest |ELBO change| over seeds when the inactive units are zeroed, against "
-        "zeroing as many active units (the control, seed 0)",
-        rule=claims.holds_rule("the ELBO change is under 1% of the control's", over_seeds=True),
+        "zeroing as many active units (the control: its smallest change over the seeds)",
+        rule=claims.holds_rule(
+            "the ELBO change is under 1% of every seed's control", over_seeds=True
+        ),
         chapter="sparsity/01_dense_mnist",
         measure=lambda g, run: {
-            "holds": g["zeroing_elbo_change"] < 0.01 * abs(g["control_elbo_change"]),
+            "holds": g["zeroing_elbo_change"] < 0.01 * g["control_elbo_change_min"],
             "seeds": g["zeroing_seeds"],
         },
+        earlier=(
+            claims.Revision(
+                "the ELBO change is under 1% of the control's",
+                "it compared with the first seed's control only; every seed's since 2026-12-01, "
+                "after the published changes were seen",
+                word="confirmed",
+            ),
+        ),
     ),
     claims.Claim(
         id="asperti.stable",
