@@ -325,6 +325,8 @@ def test_dynamics_glue_counts_seeds_for_fig1_totals_units_for_fig11_and_pairs_fi
             "sphericity_no_sampling": 0.5,
             "fid_sampling": fid,
             "fid_no_sampling": 90.0,
+            "entropy_sampling": 3.2,
+            "entropy_no_sampling": 3.0,
             "spread_start": 0.1,
             "spread_end": 1.0,
             "centre_end": 0.1,
@@ -339,6 +341,7 @@ def test_dynamics_glue_counts_seeds_for_fig1_totals_units_for_fig11_and_pairs_fi
     assert g["sphericity_sampling_sd"] == pytest.approx(0.1)
     assert g["fid_no_sampling_mean"] == 90.0 and g["fid_no_sampling_sd"] == 0.0
     assert g["fid_sampling_mean"] == pytest.approx(140.0)
+    assert g["entropy_no_sampling_mean"] == pytest.approx(3.0) and g["entropy_sampling_sd"] == 0
 
 
 def test_dynamics_fought_keeps_the_inactive_units_whose_sigma2_went_below_the_bar():

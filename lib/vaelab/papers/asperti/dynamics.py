@@ -21,7 +21,14 @@ FOUGHT_BARS = (0.3, 0.4, 0.5, 0.7)
 # their mean distance from the centroid (registered 2026-12-01, after the first seed's mean |mu|
 # had been printed, 0.15 -> 1.7, before the other seeds were measured)
 CENTRED = 0.5
-PAIRED = ("sphericity_sampling", "sphericity_no_sampling", "fid_sampling", "fid_no_sampling")
+PAIRED = (
+    "sphericity_sampling",
+    "sphericity_no_sampling",
+    "fid_sampling",
+    "fid_no_sampling",
+    "entropy_sampling",
+    "entropy_no_sampling",
+)
 
 
 def configs(run, *, images: int, digits) -> dict[tuple[str, int], cache.FitConfig]:
@@ -82,10 +89,11 @@ def row(
     fits: dict, *, steps: int, codes_x, x_test, classifier, reference, generated: int, seed: int
 ):
     """One seed's measurements from its `fits = {figure: (model, info)}`: Fig. 1's first and last
-    mean sigma^2, Fig. 2's sphericity of the codes of `codes_x` and FID of `generated` samples
-    (with generation seed `seed`) with and without sampling, and Fig. 11's inactive units (on
-    `x_test`) and how many of them went below `FOUGHT_BELOW` (and below each of `FOUGHT_BARS`),
-    and Fig. 1's `layout` of the ten digits at the first (spread) and the last step (both)."""
+    mean sigma^2, Fig. 2's sphericity of the codes of `codes_x` and the FID and class entropy of
+    `generated` samples (with generation seed `seed`) with and without sampling, Fig. 11's
+    inactive units (on `x_test`) and how many of them went below `FOUGHT_BELOW` (and below each
+    of `FOUGHT_BARS`), and Fig. 1's `layout` of the ten digits at the first (spread) and the last
+    step (both)."""
     sigma2, probes = sigma2_track(fits["fig1"], steps), track(fits["fig1"], steps)
     out = {"sigma2_start": float(sigma2[0]), "sigma2_end": float(sigma2[-1])}
     (out["spread_start"], _), (out["spread_end"], out["centre_end"]) = (
@@ -94,8 +102,11 @@ def row(
     for name in ("sampling", "no sampling"):
         model, key = fits[name][0].cpu(), name.replace(" ", "_")
         out[f"sphericity_{key}"] = asperti.sphericity(metrics.encode_all(model, codes_x)[0])
-        fake = quality.features(classifier, quality.generate(model, generated, seed=seed))
-        out[f"fid_{key}"] = quality.frechet_distance(fake, reference)
+        images = quality.generate(model, generated, seed=seed)
+        out[f"fid_{key}"] = quality.frechet_distance(
+            quality.features(classifier, images), reference
+        )
+        out[f"entropy_{key}"] = quality.class_entropy(quality.predict(classifier, images))
     model, info = fits["fig11"]
     mask = metrics.inactive_units(metrics.unit_stats(model.cpu(), x_test)).tolist()
     paths = asperti.give_up(info["hooks"]["units"])
