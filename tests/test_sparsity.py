@@ -330,6 +330,8 @@ def test_dynamics_glue_counts_seeds_for_fig1_totals_units_for_fig11_and_pairs_fi
             "spread_start": 0.1,
             "spread_end": 1.0,
             "centre_end": 0.1,
+            "codes_spread": 1.0,
+            "codes_centre": 0.1,
         } | {f"fought_below_{bar:g}": fought for bar in dynamics.FOUGHT_BARS}
 
     rows = [row(1.0, 0.05, 12, 3, 0.9, 130.0), row(1.0, 0.2, 10, 0, 0.7, 140.0)]
@@ -372,19 +374,22 @@ def test_dynamics_layout_is_the_spread_about_the_centroid_and_the_centroid_dista
     assert spread == pytest.approx(1.0) and centre == pytest.approx(math.sqrt(8))
 
 
-def test_dynamics_glue_counts_the_seeds_whose_digits_gather_and_end_centred():
+def test_dynamics_glue_counts_the_seeds_whose_codes_end_centred_on_the_origin():
     from vaelab.papers.asperti import dynamics
 
-    def row(spread_start, spread_end, centre_end):
+    def row(spread_start, codes_spread, codes_centre):
         base = dict(sigma2_start=1.0, sigma2_end=0.01, inactive=10, fought=0)
         base |= {k: 0.0 for k in dynamics.PAIRED}
         base |= {f"fought_below_{bar:g}": 0 for bar in dynamics.FOUGHT_BARS}
-        return base | dict(spread_start=spread_start, spread_end=spread_end, centre_end=centre_end)
+        base |= dict(spread_end=1.0, centre_end=0.9)  # the ten digits: described, not judged
+        return base | dict(
+            spread_start=spread_start, codes_spread=codes_spread, codes_centre=codes_centre
+        )
 
-    rows = [row(2.0, 1.0, 0.4), row(0.2, 1.5, 0.5), row(0.3, 1.6, 1.0)]
+    rows = [row(0.01, 1.2, 0.1), row(0.02, 1.2, 0.6), row(0.005, 1.0, 0.49)]
     g = dynamics.glue(rows)
-    # gather: the spread shrinks (seed 0 only); centred: centroid < half the spread (seeds 0, 1)
-    assert g["fig1_gather_seeds"] == 1 and g["fig1_centred_seeds"] == 2
+    # centred: the codes' centroid nearer to 0 than half their spread (seeds 0 and 2)
+    assert g["fig1_centred_seeds"] == 2 and g["fig1_start_spread_max"] == 0.02
 
 
 def test_dynamics_fought_by_bar_totals_every_bar_and_the_rule_judges_each():

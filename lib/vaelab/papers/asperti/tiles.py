@@ -38,8 +38,8 @@ COUNTING = claims.Claim(
     measurement="fraction of generated images with more than 3 tiles (pixel means > 0.5), "
     "against the same count on reconstructions of held-out images (at most 3 tiles each)",
     rule=claims.all_some_rule(
-        "more than 10% of samples, clearly more than of reconstructions",
-        "clearly more than of reconstructions (by over 2·sqrt(sd² + sd²) over seeds)",
+        "more than 10% of samples (and above the reconstructions' rate)",
+        "the samples' rate is clearly above the reconstructions' (by over 2·sqrt(sd² + sd²))",
         over_seeds=True,
     ),
     chapter="sparsity/04_tiles",
