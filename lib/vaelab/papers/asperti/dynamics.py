@@ -68,8 +68,9 @@ def fought(paths: list[dict], mask: list[bool], bar: float = FOUGHT_BELOW) -> li
 
 
 def layout(mu) -> tuple[float, float]:
-    """Fig. 1: `(spread, centre)` of the tracked digits' posterior means `mu` (digits, 2): their
-    mean distance from their centroid, and the centroid's distance from the origin."""
+    """Fig. 1: `(spread, centre)` of posterior means `mu` (points, 2), the ten tracked digits' or
+    many images' codes: their mean distance from their centroid, and the centroid's distance from
+    the origin."""
     mu = np.asarray(mu, dtype=float)
     centroid = mu.mean(0)
     return float(np.linalg.norm(mu - centroid, axis=1).mean()), float(np.linalg.norm(centroid))
