@@ -126,6 +126,18 @@ def test_zeroing_ignored_units_changes_nothing_and_the_control_does():
     assert out["control_max_pixel_diff"] > 0.1 and out["control_elbo_change"] < 0
 
 
+def test_zeroing_with_a_one_unit_control_zeroes_the_least_varying_unit_it_keeps():
+    x = two_levels(50)
+    mask = torch.tensor([False, True, True, False])
+    out = metrics.zeroing(Ignores(), x, mask, samples=64, seed=0, control=1)
+    assert out["zeroed"] == 2 and out["control_units"] == [3]  # unit 3: mu = 0, ignored
+    assert out["control_elbo_change"] == 0
+    unit0 = metrics.zeroing(Ignores(), x, ~torch.tensor([True, False, False, False]), samples=8)
+    assert unit0["control_units"] == [0] and unit0["control_elbo_change"] < 0
+    with pytest.raises(ValueError, match="control must be a positive number of units, got 0"):
+        metrics.zeroing(Ignores(), x, mask, samples=8, control=0)
+
+
 def test_zeroing_with_no_inactive_units_reports_nothing_zeroed():
     out = metrics.zeroing(
         Ignores(), torch.rand(5, 1, 28, 28), torch.zeros(4, dtype=torch.bool), samples=8, seed=0
