@@ -684,6 +684,41 @@ def test_the_count_at_every_pair_of_thresholds_and_the_words_of_its_rule():
     assert criteria.words(out) == "partly confirmed at 4 of 6 threshold pairs, confirmed at 2"
 
 
+def test_a_two_setting_claim_at_every_pair_of_thresholds():
+    def unit(var_mu):
+        return metrics.UnitStats(
+            torch.tensor(var_mu), torch.tensor([0.95, 0.6, 0.8, 0.01]), None, None
+        )
+
+    small = metrics.inactive_grid([unit([0.0005, 0.005, 0.05, 1.0])] * 3, (0.001, 0.1), (0.5,))
+    large = metrics.inactive_grid([unit([0.0005, 0.5, 0.5, 1.0])] * 3, (0.001, 0.1), (0.5,))
+    claim = claims.ledger(asperti.CLAIMS)["asperti.dense.size"]  # largest against smallest
+    out = criteria.judged_pair(large, small, claim)
+    assert out[0.001, 0.5] == (1.0, 0.0, 1.0, 0.0, "confirmed")
+    assert out[0.1, 0.5] == (1.0, 0.0, 3.0, 0.0, "refuted")  # 2 units apart, no spread
+    text = criteria.table(out)
+    assert "| 0.1 | 1.0 ± 0.0 vs 3.0 ± 0.0 (refuted) |" in text
+    assert criteria.words(out) == "confirmed at 1 of 2 threshold pairs, refuted at 1"
+    with pytest.raises(ValueError, match="the two grids differ in their threshold pairs"):
+        criteria.judged_pair(large, {(0.001, 0.5): [1, 1, 1]}, claim)
+
+
+def test_size_thresholds_judge_the_largest_set_against_the_smallest_at_every_pair():
+    def unit(var_mu):
+        sigma2 = torch.tensor([0.95, 0.6, 0.8, 0.01])
+        return {"stats": metrics.UnitStats(torch.tensor(var_mu), sigma2, None, None)}
+
+    reports = {(4000, s): unit([0.0005, 0.005, 0.05, 1.0]) for s in (0, 1, 2)}
+    reports |= {(60000, s): unit([0.0005, 0.5, 0.5, 1.0]) for s in (0, 1, 2)}
+    reports |= {(15000, s): unit([1.0] * 4) for s in (0, 1, 2)}  # the middle size: not read
+    claim = claims.ledger(asperti.CLAIMS)["asperti.dense.size"]
+    out = size.thresholds(reports, [0, 1, 2], claim)
+    assert len(out) == len(criteria.VAR_MAXES) * len(criteria.SIGMA2_MINS)
+    assert out[0.1, 0.5] == (1.0, 0.0, 3.0, 0.0, "refuted")
+    assert out[0.001, 0.5][-1] == "confirmed"
+    assert size.thresholds({}, [0, 1, 2], claim) == {}
+
+
 def test_the_gaussian_decoders_are_the_dense_mnist_model_with_another_likelihood():
     run = types.SimpleNamespace(epochs=3, seeds=[0, 1, 2], batch_size=128, lr=1e-3)
     out = likelihood.configs(run)

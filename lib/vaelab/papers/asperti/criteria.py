@@ -30,18 +30,35 @@ def judged(grid: dict, claim: claims.Claim, budget: Mapping | None = None) -> di
     return out
 
 
+def judged_pair(a: dict, b: dict, claim: claims.Claim) -> dict:
+    """`{(var_max, sigma2_min): (mean_a, sd_a, mean_b, sd_b, word)}`: a claim that compares the
+    counts at two settings (`a` and `b`, two `metrics.inactive_grid` of the same thresholds,
+    e.g. the largest and the smallest training set), judged by its rule at each pair."""
+    if set(a) != set(b):
+        raise ValueError("the two grids differ in their threshold pairs")
+    out = {}
+    for pair in a:
+        (a_mean, a_sd), (b_mean, b_sd) = stats.mean_sd(a[pair]), stats.mean_sd(b[pair])
+        measured = {"a_mean": a_mean, "a_sd": a_sd, "b_mean": b_mean, "b_sd": b_sd}
+        word = claim.judge(measured | {"seeds": min(len(a[pair]), len(b[pair]))}).word
+        out[pair] = (a_mean, a_sd, b_mean, b_sd, word)
+    return out
+
+
+def _cell(value: tuple) -> str:
+    counts = [f"{m:.1f} ± {sd:.1f}" for m, sd in zip(value[:-1:2], value[1:-1:2], strict=True)]
+    return f"{' vs '.join(counts)} ({value[-1]})"
+
+
 def table(judged_: dict) -> str:
-    """A markdown table of `judged` values: a row per Var mu threshold, a column per E sigma^2
-    threshold, each cell the mean count ± its sd over seeds and the word."""
+    """A markdown table of `judged` (or `judged_pair`) values: a row per Var mu threshold, a
+    column per E sigma^2 threshold, each cell the mean count(s) ± sd over seeds and the word."""
     var_maxes = sorted({v for v, _ in judged_})
     sigma2_mins = sorted({s for _, s in judged_})
     head = "| Var μ < | " + " | ".join(f"E σ² > {s:g}" for s in sigma2_mins) + " |"
     lines = [head, "|---:|" + "---|" * len(sigma2_mins)]
     for v in var_maxes:
-        cells = [
-            f"{judged_[v, s][0]:.1f} ± {judged_[v, s][1]:.1f} ({judged_[v, s][2]})"
-            for s in sigma2_mins
-        ]
+        cells = [_cell(judged_[v, s]) for s in sigma2_mins]
         lines.append(f"| {v:g} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -49,7 +66,7 @@ def table(judged_: dict) -> str:
 def words(judged_: dict) -> str:
     """How often each word came out, most frequent first: "refuted at 12 of 20 threshold pairs,
     partly confirmed at 8"."""
-    counted = Counter(word for _, _, word in judged_.values()).most_common()
+    counted = Counter(value[-1] for value in judged_.values()).most_common()
     (first, n), rest = counted[0], counted[1:]
     said = [f"{first} at {n} of {len(judged_)} threshold pairs"] + [f"{w} at {k}" for w, k in rest]
     return ", ".join(said)

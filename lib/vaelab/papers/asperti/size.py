@@ -14,9 +14,9 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from vaelab import claims, stats
+from vaelab import claims, metrics, stats
 from vaelab.papers import asperti
-from vaelab.papers.asperti import rules
+from vaelab.papers.asperti import criteria, rules
 
 DATA = "fashion-mnist"
 
@@ -123,6 +123,22 @@ def conv_glue(inactive: dict, settled: dict) -> dict:
     small, large = min(inactive), max(inactive)
     values = (*inactive[large], *inactive[small], small, large, settled[small], settled[large])
     return dict(zip(names, values, strict=True))
+
+
+def thresholds(reports: dict, seeds: list[int], claim: claims.Claim) -> dict:
+    """`criteria.judged_pair` of the largest against the smallest training set of `reports`
+    (`{(images, seed): asperti.report}`), at every pair of `criteria` thresholds: how much a
+    size claim's word owes to them. Empty when there are no reports (no conv model)."""
+    if not reports:
+        return {}
+    sizes = sorted({n for n, _ in reports})
+    grids = [
+        metrics.inactive_grid(
+            [reports[n, s]["stats"] for s in seeds], criteria.VAR_MAXES, criteria.SIGMA2_MINS
+        )
+        for n in (sizes[-1], sizes[0])
+    ]
+    return criteria.judged_pair(*grids, claim)
 
 
 def mean_curve(curves: list[tuple[list[int], list[int]]], steps: int) -> tuple[list, list]:
