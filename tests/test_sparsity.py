@@ -322,6 +322,11 @@ def test_zeroing_glue_takes_the_worst_seed_and_the_weakest_control():
     assert g["zeroing_elbo_change"] == 0.03
     assert g["control_elbo_change"] == -197.0  # the first seed's, as printed
     assert g["control_elbo_change_min"] == 150.0  # the weakest control of a zeroed seed
+    assert "one_unit_control_min" not in g
+    one = [z(3, 0.002, 0.01, -4.0), z(2, 0.004, -0.03, -2.5), z(0, 0.0, 0.0, -0.1)]
+    g = asperti.zeroing_glue(rows, one_unit=one)
+    assert g["one_unit_control_min"] == 2.5  # the weakest one-unit control of a zeroed seed
+    assert g["zeroing_elbo_change"] == 0.03  # the rest read the first rows
 
 
 def test_dynamics_glue_counts_seeds_for_fig1_totals_units_for_fig11_and_pairs_fig2():

@@ -284,10 +284,12 @@ def describe_zeroing(z: dict) -> str:
     )
 
 
-def zeroing_glue(rows: list[dict]) -> dict:
+def zeroing_glue(rows: list[dict], *, one_unit: list[dict] | None = None) -> dict:
     """What Fig. 4's rules read from one `metrics.zeroing` row per seed: the largest pixel and
     ELBO changes over the seeds, how many seeds had inactive units to zero, the first seed's
-    control and the weakest control (smallest |ELBO change|) of the seeds that zeroed units."""
+    control and the weakest control (smallest |ELBO change|) of the seeds that zeroed units.
+    `one_unit`: the same seeds zeroed with a one-unit control (`control=1`); their weakest
+    control is `one_unit_control_min`."""
     tested = [z for z in rows if z["zeroed"]]
     out = {
         f"zeroing_{k}": stats.nanmax(z[k] for z in tested)
@@ -298,6 +300,10 @@ def zeroing_glue(rows: list[dict]) -> dict:
     out["control_elbo_change_min"] = min(
         (abs(z["control_elbo_change"]) for z in tested), default=float("nan")
     )
+    if one_unit is not None:
+        out["one_unit_control_min"] = min(
+            (abs(z["control_elbo_change"]) for z in one_unit if z["zeroed"]), default=float("nan")
+        )
     return out
 
 
