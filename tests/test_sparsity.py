@@ -136,6 +136,11 @@ def test_zeroing_with_a_one_unit_control_zeroes_the_least_varying_unit_it_keeps(
     assert unit0["control_units"] == [0] and unit0["control_elbo_change"] < 0
     with pytest.raises(ValueError, match="control must be a positive number of units, got 0"):
         metrics.zeroing(Ignores(), x, mask, samples=8, control=0)
+    only0 = torch.tensor([True, False, False, False])
+    out = metrics.zeroing(Ignores(), x, mask, samples=8, control=1, control_from=only0)
+    assert out["control_units"] == [0] and out["control_elbo_change"] < 0
+    out = metrics.zeroing(Ignores(), x, mask, samples=8, control=1, control_from=~only0 & ~mask)
+    assert out["control_units"] == [3]
 
 
 def test_zeroing_with_no_inactive_units_reports_nothing_zeroed():

@@ -2,6 +2,7 @@
 the grid's best point) and their two rules."""
 
 import copy
+import math
 
 import pytest
 import torch
@@ -18,16 +19,18 @@ def smoke():
     return profiles.resolve("smoke", section="synthesis")
 
 
-def test_long_runs_are_the_largest_diagonal_model_trained_as_long_as_the_probes(smoke):
-    configs = fair.long_configs(smoke)
-    assert set(configs) == {(d, s) for d in synthesis.DATASETS for s in smoke.seeds}
+def test_long_runs_are_the_largest_diagonal_model_trained_4x_the_grid(smoke):
+    three = profiles.resolve("smoke", section="synthesis", seeds=[0, 1, 2])
+    configs = fair.long_configs(three, {"fashion-mnist": 3, "mnist": 5})
+    assert set(configs) == {(d, s) for d in synthesis.DATASETS for s in (0, 1, 2)}
     fm = configs["fashion-mnist", 0]
-    assert fm.model.latent_dim == max(smoke.latent_dims) and fm.model.posterior == "diagonal"
-    assert fm.train.epochs == smoke.probe_epochs[0] and fm.train.heldout == synthesis.HELDOUT
-    assert configs["mnist", 0].train.epochs == smoke.probe_epochs[1]
+    assert fm.model.latent_dim == max(three.latent_dims) and fm.model.posterior == "diagonal"
+    assert fm.train.epochs == 3 * fair.LONG_FACTOR == 12 and fm.train.heldout == synthesis.HELDOUT
+    assert configs["mnist", 2].train.epochs == 5 * fair.LONG_FACTOR
     assert fm == synthesis.fit_config(
-        smoke, "fashion-mnist", "diagonal", max(smoke.latent_dims), seed=0, epochs=2
+        three, "fashion-mnist", "diagonal", max(three.latent_dims), seed=0, epochs=12
     )
+    assert fair.long_configs(smoke, {"fashion-mnist": 3, "mnist": 5}) == {}  # one seed: none
 
 
 def _tiny():
@@ -52,7 +55,11 @@ def test_ignored_zeroes_asperti_inactive_units_beside_the_least_varying_kept_uni
     out = fair.ignored(model, inst, run)
     assert out["inactive"] == 1 and out["var_only_inactive"] == 1
     assert out["elbo_change"] == 0.0 and out["fid_zeroed"] == pytest.approx(out["fid"])
-    assert len(out["control_units"]) == 1 and out["control_units"][0] != 0
+    assert out["zeroed_kl"] == pytest.approx(0.0, abs=1e-6)  # unit 0 sits at the prior
+    (unit,) = out["control_units"]
+    stats = metrics.unit_stats(model, inst.x_test)
+    assert stats.var_mu[unit] == stats.var_mu[stats.var_mu > fair.CONTROL_MIN].min()
+    assert out["control_var_mu"] == pytest.approx(stats.var_mu[unit].item())
     assert out["control_elbo_change"] < 0 and out["test_elbo"] < 0
     with torch.no_grad():
         model.logvar.bias[0] = -4.0  # sigma^2 = e^-4: mu still constant, no longer at the prior
@@ -60,7 +67,7 @@ def test_ignored_zeroes_asperti_inactive_units_beside_the_least_varying_kept_uni
     assert out["inactive"] == 0 and out["var_only_inactive"] == 1
 
 
-def test_long_row_reads_the_convergence_of_its_own_curve_and_is_memoized():
+def test_long_row_judges_convergence_on_the_final_training_window_and_is_memoized():
     run, inst, config, model, history = _tiny()
     row = fair.long_row(model, config, history, inst, run)
     assert (row["data"], row["latent_dim"], row["seed"], row["epochs"]) == (
@@ -69,25 +76,38 @@ def test_long_row_reads_the_convergence_of_its_own_curve_and_is_memoized():
         0,
         3,
     )
-    curve = history["heldout_loss"]
-    w = min(run.window, len(curve) - 1)
-    assert row["converged"] == metrics.converged_epoch(curve, tol=run.tolerance, window=run.window)
-    assert row["last_gain"] == pytest.approx(curve[-w - 1] - min(curve[-w:]))
-    assert row["heldout_loss"] == pytest.approx(curve)
+    loss, held = history["loss"], history["heldout_loss"]
+    w = min(run.window, len(loss) - 1)
+    assert row["train_gain"] == pytest.approx(loss[-w - 1] - min(loss[-w:]))
+    assert row["converged"] == (row["train_gain"] < run.tolerance)
+    assert row["overfit"] == pytest.approx(held[-1] - min(held))
+    assert row["heldout_loss"] == pytest.approx(held)
     assert row == fair.long_row(model, config, history, inst, run)
 
 
-def _long(data="fashion-mnist", changes=(0.01, 0.02, 0.03), converged=(5, 7, None)):
+def test_final_state_convergence_reads_the_last_window_not_the_first_flat_one():
+    falling = [100.0 - 0.3 * e for e in range(40)]  # 3 nats per 10 epochs to the end
+    assert fair.final_gain(falling, window=10) == pytest.approx(3.0)
+    flat_then_falling = [50.0] * 20 + [50.0 - e for e in range(1, 21)]
+    assert fair.final_gain(flat_then_falling, window=10) == pytest.approx(10.0)
+    assert fair.final_gain([5.0, 4.0], window=10) == pytest.approx(1.0)  # shorter than a window
+
+
+def _long(data="fashion-mnist", changes=(0.01, -0.02, 0.03), converged=(True, True, False)):
     return [
         {
             "data": data,
             "seed": s,
             "epochs": 9,
             "converged": c,
+            "train_gain": 0.5 + s,
+            "overfit": 2.0,
             "inactive": 10 + s,
             "var_only_inactive": 12 + s,
-            "elbo_change": -e,
+            "zeroed_kl": 0.1,
+            "elbo_change": e,
             "control_elbo_change": -2.0,
+            "control_var_mu": 0.2,
             "fid": 50.0,
             "fid_zeroed": 51.0 + s,
             "test_elbo": -240.0 - s,
@@ -98,15 +118,24 @@ def _long(data="fashion-mnist", changes=(0.01, 0.02, 0.03), converged=(5, 7, Non
 
 
 def test_ignored_glue_gives_each_data_sets_means_and_how_many_runs_converged():
-    glued = fair.ignored_glue(_long() + _long("mnist", converged=(4, 4, 4)))
+    glued = fair.ignored_glue(_long() + _long("mnist", converged=(True,) * 3), synthesis.DATASETS)
     assert glued["long_epochs_fmnist"] == 9 and glued["long_seeds_fmnist"] == 3
     assert glued["long_converged_fmnist"] == 2 and glued["long_converged_mnist"] == 3
-    assert glued["long_converged_epochs_fmnist"] == "5, 7, not converged"
+    assert glued["long_train_gain_fmnist"] == 1.5 and glued["long_overfit_fmnist"] == 2.0
     assert glued["asperti_inactive_fmnist"] == 11 and glued["var_only_inactive_fmnist"] == 13
-    assert glued["asperti_elbo_fmnist"] == pytest.approx(0.02)
+    assert glued["asperti_elbo_fmnist"] == pytest.approx(0.02)  # mean |change|
+    assert glued["asperti_elbo_signed_fmnist"] == pytest.approx(0.02 / 3)
     assert glued["asperti_elbo_fmnist_sd"] == pytest.approx(0.01)
     assert glued["asperti_control_fmnist"] == 2.0 and glued["asperti_fid_zeroed_fmnist"] == 52
+    assert glued["asperti_kl_fmnist"] == pytest.approx(0.1)
     assert glued["long_test_elbo_fmnist"] == -241.0 and glued["long_gain_fmnist"] == 0.5
+
+
+def test_ignored_glue_without_long_runs_gives_nan_that_the_rule_cannot_judge():
+    glued = fair.ignored_glue([], ("fashion-mnist",))
+    assert glued["long_seeds_fmnist"] == 0 and math.isnan(glued["asperti_elbo_fmnist"])
+    claim = claims.ledger(synthesis.CLAIMS)["synthesis.ignored.fmnist"]
+    assert claim.judge_glued(glued, {}).word == claims.UNTESTABLE
 
 
 def _grid_rows():
@@ -136,12 +165,15 @@ def test_best_point_is_the_grid_dimension_with_the_highest_mean():
 
 
 def test_retrain_glue_puts_n_star_beside_the_best_and_the_largest_grid_point():
-    star = [dict(r, latent_dim=6, test_elbo=-242.0 + r["seed"]) for r in _grid_rows()[:3]]
-    glued = fair.retrain_glue(_grid_rows(), star, {"fashion-mnist": True})
+    grid = [dict(r, iwae=r["test_elbo"] + 5) for r in _grid_rows()]
+    star = [dict(r, latent_dim=6, test_elbo=-242.0 + r["seed"]) for r in grid[:3]]
+    glued = fair.retrain_glue(grid, star, {"fashion-mnist": True})
     assert glued["saturates_fmnist"] == "saturates" and glued["best_n_fmnist"] == 20
     assert glued["best_elbo_fmnist"] == -240.0 and glued["star_elbo_fmnist"] == -241.0
     assert glued["large_elbo_fmnist"] == -245.0 and glued["star_seeds_fmnist"] == 3
-    assert glued["star_elbo_fmnist_sd"] == 1.0 and glued["best_fid_fmnist"] == pytest.approx(60.2)
+    assert glued["star_elbo_fmnist_sd"] == 1.0
+    assert glued["best_fid_fmnist"] == pytest.approx(60.2)
+    assert glued["best_iwae_fmnist"] == -235.0 and glued["star_iwae_fmnist"] == -245.0
 
 
 def test_the_ignored_rule_says_every_word_for_its_reason():
@@ -156,16 +188,18 @@ def test_the_ignored_rule_says_every_word_for_its_reason():
     assert "did not converge" in rule(base | {"converged": 2}).reason
     assert "no unit is inactive" in rule(base | {"inactive": 0.0}).reason
     assert rule(base | {"seeds": 2, "converged": 2}).word == claims.UNTESTABLE
+    assert rule(base | {"control": float("nan")}).word == claims.UNTESTABLE
 
 
-def test_the_retrain_rule_reads_the_best_point_then_the_largest():
+def test_the_retrain_rule_reads_a_fixed_margin_against_the_best_point():
     rule = retrain_rule()
     assert set(rule.examples) == set(claims.WORDS)
     base = {"saturates": True, "seeds": 3, "best_n": 20}
-    base |= {"star_mean": -241.0, "star_sd": 0.5, "best_mean": -240.0, "best_sd": 0.5}
-    base |= {"large_mean": -245.0, "large_sd": 0.5}
-    assert rule(base).word == claims.CONFIRMED  # 1 nat below the best, 2 sd = 1.41
-    assert rule(base | {"star_mean": -243.0}).word == claims.PARTLY
-    assert rule(base | {"star_mean": -247.0}).word == claims.REFUTED
+    base |= {"star_mean": -240.2, "star_sd": 0.3, "best_mean": -240.0, "best_sd": 0.3}
+    assert rule(base).word == claims.CONFIRMED  # 0.2 + 2 SE (0.49) <= 1 nat
+    assert rule(base | {"star_mean": -241.0}).word == claims.PARTLY  # 1 nat below: undecided
+    assert rule(base | {"star_mean": -242.5}).word == claims.REFUTED  # 2.5 - 0.49 > 1
+    noisy = base | {"star_sd": 3.0, "best_sd": 3.0, "star_mean": -240.0}
+    assert rule(noisy).word == claims.PARTLY  # noisy seeds cannot confirm
     assert "does not saturate" in rule(base | {"saturates": False}).reason
     assert rule(base | {"seeds": 1}).word == claims.UNTESTABLE

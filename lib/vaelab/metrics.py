@@ -217,21 +217,23 @@ def zeroing(
     samples: int,
     seed: int = 0,
     control: int | None = None,
+    control_from: torch.Tensor | None = None,
 ) -> dict:
     """What setting the units in `mask` to 0 changes (Asperti's Fig. 4, measured).
 
     On `samples` draws z ~ N(0, I): the max and mean absolute change of the decoded pixel means.
     On the images `x`: the mean change of the ELBO (nats) when the decoder gets z ~ q(z|x) with
     those units zeroed (same noise; the KL term does not change). A control zeroes `control` of
-    the other units (those with the least Var_x mu; default: as many as `mask` zeroes) to show
-    what zeroing a used unit does.
+    the other units (those with the least Var_x mu; default: as many as `mask` zeroes), taken
+    among the units of `control_from` when given, to show what zeroing a used unit does.
     """
     if control is not None and control < 1:
         raise ValueError(f"control must be a positive number of units, got {control}")
     model.eval()
     mask = mask.bool().cpu()
     stats = unit_stats(model, x)
-    others = [j for j in stats.var_mu.argsort().tolist() if not mask[j]]
+    allowed = torch.ones_like(mask) if control_from is None else control_from.bool().cpu()
+    others = [j for j in stats.var_mu.argsort().tolist() if not mask[j] and allowed[j]]
     control = sorted(others[: int(mask.sum()) if control is None else control])
     out = {"zeroed": int(mask.sum()), **_zero_effect(model, x, mask, samples, seed)}
     effect = dict.fromkeys(("max_pixel_diff", "mean_pixel_diff", "elbo_change"), float("nan"))
