@@ -342,7 +342,6 @@ def test_dynamics_glue_counts_seeds_for_fig1_totals_units_for_fig11_and_pairs_fi
             "sigma2_start": start,
             "sigma2_end": end,
             "inactive": inactive,
-            "fought": fought,
             "sphericity_sampling": sph,
             "sphericity_no_sampling": 0.5,
             "fid_sampling": fid,
@@ -354,13 +353,14 @@ def test_dynamics_glue_counts_seeds_for_fig1_totals_units_for_fig11_and_pairs_fi
             "centre_end": 0.1,
             "codes_spread": 1.0,
             "codes_centre": 0.1,
-        } | {f"fought_below_{bar:g}": fought for bar in dynamics.FOUGHT_BARS}
+        } | {f"fought_below_{bar:g}": fought * (bar >= 0.5) for bar in dynamics.FOUGHT_BARS}
 
     rows = [row(1.0, 0.05, 12, 3, 0.9, 130.0), row(1.0, 0.2, 10, 0, 0.7, 140.0)]
     rows.append(row(1.0, 1.5, 10, 1, 0.8, 150.0))
     g = dynamics.glue(rows)
     assert g["dynamics_seeds"] == 3 and g["fig1_strong_seeds"] == 1 and g["fig1_falls_seeds"] == 2
-    assert g["fig11_inactive_total"] == 32 and g["fig11_fought_total"] == 4
+    assert g["fig11_inactive_total"] == 32 and g["fig11_fought_total"] == 4  # below 0.5
+    assert g["fig11_fought_below_0.3"] == 0 and g["fig11_fought_below_0.7"] == 4
     assert g["sphericity_sampling_mean"] == pytest.approx(0.8)
     assert g["sphericity_sampling_sd"] == pytest.approx(0.1)
     assert g["fid_no_sampling_mean"] == 90.0 and g["fid_no_sampling_sd"] == 0.0

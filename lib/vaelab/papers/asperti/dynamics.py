@@ -114,7 +114,6 @@ def row(
     mask = metrics.inactive_units(metrics.unit_stats(model.cpu(), x_test)).tolist()
     paths = asperti.give_up(info["hooks"]["units"])
     out["inactive"] = sum(mask)
-    out["fought"] = len(fought(paths, mask))
     out |= {f"fought_below_{bar:g}": len(fought(paths, mask, bar)) for bar in FOUGHT_BARS}
     return out
 
@@ -126,7 +125,7 @@ def glue(rows: list[dict]) -> dict:
         "fig1_strong_seeds": sum(r["sigma2_end"] < 0.1 * r["sigma2_start"] for r in rows),
         "fig1_falls_seeds": sum(r["sigma2_end"] < r["sigma2_start"] for r in rows),
         "fig11_inactive_total": sum(r["inactive"] for r in rows),
-        "fig11_fought_total": sum(r["fought"] for r in rows),
+        "fig11_fought_total": sum(r[f"fought_below_{FOUGHT_BELOW:g}"] for r in rows),
         "fig1_start_spread_max": max(r["spread_start"] for r in rows),
         "fig1_centred_seeds": sum(r["codes_centre"] < CENTRED * r["codes_spread"] for r in rows),
     }
