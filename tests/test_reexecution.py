@@ -35,7 +35,7 @@ UNUSUAL = {
         "seeds": [1],
         "train_sizes": [300, 700, 1100],
         "steps": 40,
-        "conv_sizes": [300],
+        "conv_sizes": [300, 500],
         "conv_steps": 8,
         "test_limit": 300,
     },

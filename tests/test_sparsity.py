@@ -143,6 +143,18 @@ def test_zeroing_with_a_one_unit_control_zeroes_the_least_varying_unit_it_keeps(
     assert out["control_units"] == [3]
 
 
+def test_one_unit_control_zeroes_the_least_varying_clearly_active_unit():
+    x = two_levels(50)
+    mask = torch.tensor([False, True, True, False])
+    stats = metrics.unit_stats(Ignores(), x)  # unit 0 varies (Var mu ~10), unit 3 does not
+    out = asperti.one_unit_control(Ignores(), x, mask, stats, samples=8, seed=0)
+    assert out["control_units"] == [0] and out["control_var_mu"] > 0.1
+    assert out["control_elbo_change"] < 0 and out["elbo_change"] == 0
+    assert "control of one unit (0, Var mu" in asperti.describe_zeroing(out, out)
+    none = asperti.one_unit_control(Ignores(), x, ~mask | mask, stats, samples=8, seed=0)
+    assert none["control_units"] == [] and math.isnan(none["control_var_mu"])
+
+
 def test_zeroing_with_no_inactive_units_reports_nothing_zeroed():
     out = metrics.zeroing(
         Ignores(), torch.rand(5, 1, 28, 28), torch.zeros(4, dtype=torch.bool), samples=8, seed=0
@@ -331,7 +343,12 @@ def test_zeroing_glue_takes_the_worst_seed_and_the_weakest_control():
     one = [z(3, 0.002, 0.01, -4.0), z(2, 0.004, -0.03, -2.5), z(0, 0.0, 0.0, -0.1)]
     g = asperti.zeroing_glue(rows, one_unit=one)
     assert g["one_unit_control_min"] == 2.5  # the weakest one-unit control of a zeroed seed
+    assert g["one_unit_ratio"] == pytest.approx(2.5 / 0.03)  # against the largest change
     assert g["zeroing_elbo_change"] == 0.03  # the rest read the first rows
+    nan_first = [z(3, 0.0, 0.01, float("nan")), z(2, 0.0, 0.01, -150.0)]
+    assert asperti.zeroing_glue(nan_first)["control_elbo_change_min"] == 150.0
+    with pytest.raises(ValueError):
+        asperti.zeroing_glue(rows, one_unit=one[:2])
 
 
 def test_dynamics_glue_counts_seeds_for_fig1_totals_units_for_fig11_and_pairs_fig2():
@@ -582,6 +599,9 @@ def test_the_conv_model_gets_its_own_sizes_and_steps_and_none_when_its_steps_are
     assert conv[60_000, 1].train.probe_indices == tuple(range(asperti.PROBE_IMAGES))
     run.conv_steps = 0  # no conv model at this profile
     assert size.configs(run, kind="conv") == {}
+    run.conv_steps, run.conv_sizes = 40, [500]
+    with pytest.raises(ValueError, match="need at least two training-set sizes, got \\[500\\]"):
+        size.configs(run, kind="conv")
     with pytest.raises(ValueError, match="kind must be 'mlp' or 'conv', got 'cnn'"):
         size.configs(run, kind="cnn")
     claim = claims.ledger(asperti.CLAIMS)["asperti.conv.size"]
@@ -711,6 +731,12 @@ def test_a_two_setting_claim_at_every_pair_of_thresholds():
     assert criteria.words(out) == "confirmed at 1 of 2 threshold pairs, refuted at 1"
     with pytest.raises(ValueError, match="the two grids differ in their threshold pairs"):
         criteria.judged_pair(large, {(0.001, 0.5): [1, 1, 1]}, claim)
+    assert criteria.distinct(out) == 2
+    assert criteria.differing(out, (0.001, 0.5)) == "Var μ < 0.1, E σ² > 0.5: refuted"
+    assert criteria.differing(out, (0.1, 0.5)) == "Var μ < 0.001, E σ² > 0.5: confirmed"
+    assert criteria.differing({(0.01, 0.5): (1.0, 0.0, "confirmed")}, (0.01, 0.5)) == "none"
+    with pytest.raises(ValueError, match="no threshold pair was judged"):
+        criteria.words({})
 
 
 def test_size_thresholds_judge_the_largest_set_against_the_smallest_at_every_pair():
@@ -727,6 +753,8 @@ def test_size_thresholds_judge_the_largest_set_against_the_smallest_at_every_pai
     assert out[0.1, 0.5] == (1.0, 0.0, 3.0, 0.0, "refuted")
     assert out[0.001, 0.5][-1] == "confirmed"
     assert size.thresholds({}, [0, 1, 2], claim) == {}
+    with pytest.raises(ValueError, match="need at least two training-set sizes, got \\[4000\\]"):
+        size.thresholds({k: v for k, v in reports.items() if k[0] == 4000}, [0, 1, 2], claim)
 
 
 def test_the_gaussian_decoders_are_the_dense_mnist_model_with_another_likelihood():

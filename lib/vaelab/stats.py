@@ -24,6 +24,12 @@ def nanmax(values) -> float:
     return max(kept) if kept else float("nan")
 
 
+def nanmin(values) -> float:
+    """The smallest value that is not NaN; NaN when there is none."""
+    kept = [float(v) for v in values if v == v]
+    return min(kept) if kept else float("nan")
+
+
 def by_dimension(rows: list[dict], key: str) -> dict[int, tuple[float, float]]:
     """`{latent_dim: (mean, sd)}` of `row[key]` over the rows (seeds) of each dimension.
 

@@ -274,14 +274,34 @@ def describe(config, row: dict) -> str:
     )
 
 
-def describe_zeroing(z: dict) -> str:
-    """One line for `metrics.zeroing`'s result: the inactive units' effect, then the control's."""
-    return (
+def describe_zeroing(z: dict, one: dict | None = None) -> str:
+    """One line for `metrics.zeroing`'s result: the inactive units' effect, then the control's;
+    with `one` (`one_unit_control`), a second line for the one-unit control."""
+    line = (
         f"{z['zeroed']} units zeroed: max pixel change {z['max_pixel_diff']:.2e}, mean "
         f"{z['mean_pixel_diff']:.2e}, ELBO change {z['elbo_change']:+.4f} nats | control (units "
         f"{z['control_units']}): max {z['control_max_pixel_diff']:.3f}, ELBO change "
         f"{z['control_elbo_change']:+.2f} nats"
     )
+    if one is None:
+        return line
+    unit = one["control_units"][0] if one["control_units"] else "none"
+    return (
+        f"{line}\n  control of one unit ({unit}, Var mu {one['control_var_mu']:.3f}): ELBO change "
+        f"{one['control_elbo_change']:+.2f} nats"
+    )
+
+
+def one_unit_control(model, x: torch.Tensor, mask, unit: metrics.UnitStats, **kw) -> dict:
+    """`metrics.zeroing` of the units in `mask` with a one-unit control: the least-varying unit
+    that Bonheme & Grześ call active (Var_x mu > 0.1, `metrics.bonheme_active`), so that the
+    control is a clearly used unit however many units are inactive; adds its `control_var_mu`
+    (NaN when no unit qualifies). `unit`: the model's `UnitStats` on `x`; `kw`: samples, seed."""
+    out = metrics.zeroing(
+        model, x, mask, control=1, control_from=metrics.bonheme_active(unit), **kw
+    )
+    picked = out["control_units"]
+    return out | {"control_var_mu": unit.var_mu[picked[0]].item() if picked else float("nan")}
 
 
 def zeroing_glue(rows: list[dict], *, one_unit: list[dict] | None = None) -> dict:
@@ -289,7 +309,7 @@ def zeroing_glue(rows: list[dict], *, one_unit: list[dict] | None = None) -> dic
     ELBO changes over the seeds, how many seeds had inactive units to zero, the first seed's
     control and the weakest control (smallest |ELBO change|) of the seeds that zeroed units.
     `one_unit`: the same seeds zeroed with a one-unit control (`control=1`); their weakest
-    control is `one_unit_control_min`."""
+    control is `one_unit_control_min`, and `one_unit_ratio` is that over the largest change."""
     tested = [z for z in rows if z["zeroed"]]
     out = {
         f"zeroing_{k}": stats.nanmax(z[k] for z in tested)
@@ -297,13 +317,13 @@ def zeroing_glue(rows: list[dict], *, one_unit: list[dict] | None = None) -> dic
     }
     out |= {"zeroing_seeds": len(tested), "control_elbo_change": rows[0]["control_elbo_change"]}
     out["zeroing_elbo_change"] = max(abs(z["elbo_change"]) for z in rows)
-    out["control_elbo_change_min"] = min(
-        (abs(z["control_elbo_change"]) for z in tested), default=float("nan")
-    )
+    out["control_elbo_change_min"] = stats.nanmin(abs(z["control_elbo_change"]) for z in tested)
     if one_unit is not None:
-        out["one_unit_control_min"] = min(
-            (abs(z["control_elbo_change"]) for z in one_unit if z["zeroed"]), default=float("nan")
-        )
+        pairs = zip(rows, one_unit, strict=True)
+        weakest = stats.nanmin(abs(o["control_elbo_change"]) for z, o in pairs if z["zeroed"])
+        out["one_unit_control_min"] = weakest
+        change = out["zeroing_elbo_change"]
+        out["one_unit_ratio"] = weakest / change if change else float("inf")
     return out
 
 

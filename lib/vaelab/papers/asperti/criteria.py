@@ -14,6 +14,7 @@ from vaelab import claims, stats
 
 VAR_MAXES = (0.001, 0.003, 0.01, 0.03, 0.1)  # on Var_x mu_j, around the book's 0.01
 SIGMA2_MINS = (0.3, 0.5, 0.7, 0.9)  # on E_x sigma_j^2, around the book's 0.5
+BOOK = (0.01, 0.5)  # the book's pair (`metrics.inactive_units`' defaults)
 
 
 def judged(grid: dict, claim: claims.Claim, budget: Mapping | None = None) -> dict:
@@ -66,7 +67,27 @@ def table(judged_: dict) -> str:
 def words(judged_: dict) -> str:
     """How often each word came out, most frequent first: "refuted at 12 of 20 threshold pairs,
     partly confirmed at 8"."""
+    if not judged_:
+        raise ValueError("no threshold pair was judged")
     counted = Counter(value[-1] for value in judged_.values()).most_common()
     (first, n), rest = counted[0], counted[1:]
     said = [f"{first} at {n} of {len(judged_)} threshold pairs"] + [f"{w} at {k}" for w, k in rest]
     return ", ".join(said)
+
+
+def distinct(judged_: dict) -> int:
+    """How many different measurements the pairs hold (the counts, rounded to 0.01): 1 when no
+    threshold moves any count, so that "confirmed at 20 of 20" is one measurement, not 20."""
+    return len({tuple(round(v, 2) for v in value[:-1]) for value in judged_.values()})
+
+
+def differing(judged_: dict, at: tuple[float, float]) -> str:
+    """The pairs whose word differs from the word at the book's pair `at`, with that word:
+    "Var μ < 0.001, E σ² > 0.5: partly confirmed; ..."; "none" when every pair agrees."""
+    word = judged_[at][-1]
+    out = [
+        f"Var μ < {v:g}, E σ² > {s:g}: {value[-1]}"
+        for (v, s), value in sorted(judged_.items())
+        if value[-1] != word
+    ]
+    return "; ".join(out) or "none"

@@ -48,7 +48,16 @@ def configs(run, kind: str = "mlp") -> dict:
     )
     if not steps:
         return {}
+    _two_sizes(sizes)
     return {(n, s): _probing(n, _config(run, kind, n, s, steps)) for n in sizes for s in run.seeds}
+
+
+def _two_sizes(sizes) -> None:
+    if len(set(sizes)) < 2:
+        raise ValueError(
+            "the size claims compare the smallest and the largest training set: they need at "
+            f"least two training-set sizes, got {sorted(set(sizes))}"
+        )
 
 
 def _probing(images: int, config):
@@ -132,6 +141,7 @@ def thresholds(reports: dict, seeds: list[int], claim: claims.Claim) -> dict:
     if not reports:
         return {}
     sizes = sorted({n for n, _ in reports})
+    _two_sizes(sizes)
     grids = [
         metrics.inactive_grid(
             [reports[n, s]["stats"] for s in seeds], criteria.VAR_MAXES, criteria.SIGMA2_MINS
