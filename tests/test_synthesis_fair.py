@@ -203,3 +203,16 @@ def test_the_retrain_rule_reads_a_fixed_margin_against_the_best_point():
     assert rule(noisy).word == claims.PARTLY  # noisy seeds cannot confirm
     assert "does not saturate" in rule(base | {"saturates": False}).reason
     assert rule(base | {"seeds": 1}).word == claims.UNTESTABLE
+
+
+def test_memo_params_are_the_keys_every_evaluation_of_part_iii_was_stored_under():
+    run, inst, config, _, _ = _tiny()
+    base = {
+        "model": cache.config_key(config),
+        "classifier": inst.key,
+        "test_images": len(inst.x_test),
+        "generated": run.generated,
+        "seed": run.seed,
+    }
+    assert synthesis.memo_params(config, inst, run) == base
+    assert synthesis.memo_params(config, inst, run, threshold=0.1) == base | {"threshold": 0.1}

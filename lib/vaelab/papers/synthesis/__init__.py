@@ -138,20 +138,26 @@ def instruments(run) -> dict[str, Instrument]:
     return out
 
 
+def memo_params(config, inst: Instrument, run, **extra) -> dict:
+    """What a Part III evaluation of one model depends on (its `cache.memo` key): the model's
+    entry key, the classifier's, the test images, the generated images, the seed, and `extra`."""
+    return {
+        "model": cache.config_key(config),
+        "classifier": inst.key,
+        "test_images": len(inst.x_test),
+        "generated": run.generated,
+        "seed": run.seed,
+        **extra,
+    }
+
+
 def evaluate(model, config, history: dict, inst: Instrument, run) -> dict:
     """One run's row, computed once per model and sizes (`cache.memo`): its place in the grid,
     training time and held-out curve, test ELBO, rate and distortion, the IWAE bound, FID and
     class entropy of generated samples, active units by the three definitions, the sorted
     Var_x mu_j and the counts at every `THRESHOLDS` value."""
-    params = {
-        "model": cache.config_key(config),
-        "classifier": inst.key,
-        "test_images": len(inst.x_test),
-        "iwae_samples": run.iwae_samples,
-        "iwae_images": run.iwae_images,
-        "generated": run.generated,
-        "seed": run.seed,
-    }
+    iwae = {"iwae_samples": run.iwae_samples, "iwae_images": run.iwae_images}
+    params = memo_params(config, inst, run, **iwae)
     compute = functools.partial(_evaluate, model, config, history, inst, run)
     return cache.memo("synthesis-eval", params, compute)
 
@@ -260,14 +266,7 @@ def retrain_configs(run, epochs: dict, dims: dict) -> dict:
 
 def prune_row(model, config, inst: Instrument, run, *, threshold: float = 0.01) -> dict:
     """`prune` of a cached model, computed once per model, sizes and threshold (`cache.memo`)."""
-    params = {
-        "model": cache.config_key(config),
-        "classifier": inst.key,
-        "test_images": len(inst.x_test),
-        "generated": run.generated,
-        "seed": run.seed,
-        "threshold": threshold,
-    }
+    params = memo_params(config, inst, run, threshold=threshold)
     compute = functools.partial(prune, model, inst, run, threshold=threshold)
     return cache.memo("synthesis-prune", params, compute)
 

@@ -19,7 +19,7 @@ import functools
 import math
 
 from vaelab import cache, claims, elbo, metrics, quality, stats, sweep
-from vaelab.papers.synthesis import Instrument, fit_config, place
+from vaelab.papers.synthesis import Instrument, fit_config, memo_params, place
 from vaelab.papers.synthesis.rows import DATASETS, SHORT, summary
 
 VAR_MAX, SIGMA2_MIN = 0.01, 0.5  # Asperti's criterion as Part II applies it (`metrics`)
@@ -93,15 +93,7 @@ def long_row(model, config, history: dict, inst: Instrument, run) -> dict:
     whether it converged (`final_gain` of its training loss < `run.tolerance` over `run.window`
     epochs) and that gain, how far its final held-out -ELBO is above the curve's minimum
     (`overfit`), the held-out gain over the last window and the curve itself, and `ignored`."""
-    params = {
-        "model": cache.config_key(config),
-        "classifier": inst.key,
-        "test_images": len(inst.x_test),
-        "generated": run.generated,
-        "seed": run.seed,
-        "tolerance": run.tolerance,
-        "window": run.window,
-    }
+    params = memo_params(config, inst, run, tolerance=run.tolerance, window=run.window)
     compute = functools.partial(_long_row, model, config, history, inst, run)
     return cache.memo("synthesis-long", params, compute)
 
