@@ -10,7 +10,7 @@ from vaelab import claims, stats
 from vaelab.claims import CONFIRMED, PARTLY, REFUTED, UNTESTABLE
 from vaelab.papers import asperti, azmoodeh, synthesis
 
-LEDGER = claims.ledger(azmoodeh.CLAIMS, asperti.CLAIMS, synthesis.CLAIMS)
+LEDGER = claims.ledger(azmoodeh.CLAIMS, asperti.CLAIMS, synthesis.CLAIMS, synthesis.AHEAD)
 
 
 def _count(mean, sd, seeds=3):

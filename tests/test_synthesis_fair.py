@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from vaelab import cache, claims, metrics
-from vaelab.book import profiles
+from vaelab.book import profiles, scoreboard
 from vaelab.papers import synthesis
 from vaelab.papers.synthesis import fair
 from vaelab.papers.synthesis.claims import ignored_rule, retrain_rule
@@ -134,7 +134,7 @@ def test_ignored_glue_gives_each_data_sets_means_and_how_many_runs_converged():
 def test_ignored_glue_without_long_runs_gives_nan_that_the_rule_cannot_judge():
     glued = fair.ignored_glue([], ("fashion-mnist",))
     assert glued["long_seeds_fmnist"] == 0 and math.isnan(glued["asperti_elbo_fmnist"])
-    claim = claims.ledger(synthesis.CLAIMS)["synthesis.ignored.fmnist"]
+    claim = scoreboard.ledger()["synthesis.ignored.fmnist"]
     assert claim.judge_glued(glued, {}).word == claims.UNTESTABLE
 
 
@@ -216,3 +216,10 @@ def test_memo_params_are_the_keys_every_evaluation_of_part_iii_was_stored_under(
     }
     assert synthesis.memo_params(config, inst, run) == base
     assert synthesis.memo_params(config, inst, run, threshold=0.1) == base | {"threshold": 0.1}
+
+
+def test_claims_registered_ahead_are_on_the_scoreboard_but_no_chapter_judges_them_yet():
+    ahead = {c.id for c in synthesis.AHEAD}
+    tests = ("ignored", "retrain")
+    assert ahead == {f"synthesis.{t}.{d}" for t in tests for d in ("fmnist", "mnist")}
+    assert ahead <= set(scoreboard.ledger()) and not ahead & {c.id for c in synthesis.CLAIMS}

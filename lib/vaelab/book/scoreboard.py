@@ -35,8 +35,8 @@ PAPERS = {
 
 
 def ledger() -> dict[str, claims.Claim]:
-    """Every claim of the book, by id."""
-    return claims.ledger(azmoodeh.CLAIMS, asperti.CLAIMS, synthesis.CLAIMS)
+    """Every claim of the book, by id (with those registered ahead of their chapter)."""
+    return claims.ledger(azmoodeh.CLAIMS, asperti.CLAIMS, synthesis.CLAIMS, synthesis.AHEAD)
 
 
 def glued_values(path: Path) -> dict:

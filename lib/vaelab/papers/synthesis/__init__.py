@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import torch
 
 from vaelab import cache, data, elbo, metrics, quality, sweep
-from vaelab.papers.synthesis.claims import CLAIMS, CUTOFFS  # noqa: F401 (re-exported)
+from vaelab.papers.synthesis.claims import AHEAD, CLAIMS, CUTOFFS  # noqa: F401 (re-exported)
 from vaelab.papers.synthesis.rows import (  # noqa: F401 (re-exported: the chapters use them)
     COMPARED,
     DATASETS,
