@@ -50,8 +50,6 @@ UNUSUAL = {
 # when it is republished at `paper`: Part III waits on its grid's training, the Performance
 # appendix on a host like the one it describes (AVX-512 with bf16; see `performance.machine`).
 PENDING = {
-    "book/synthesis/01_active_units_vs_dimension.ipynb": "cites n = 20 and n = 800 keys",
-    "book/synthesis/02_pruning_inactive_units.ipynb": "cites n = 20 and n = 800 keys",
     "book/appendix/performance.ipynb": "cites n = 2, 20, 200, 800 keys",
 }
 

@@ -21,7 +21,7 @@ def test_probes_are_n20_seed0_per_data_set_and_posterior_with_a_heldout_curve(sm
     assert fm.data.limit == smoke.train_limit and fm.train.heldout == synthesis.HELDOUT
     mn = probes["mnist", "isotropic"]
     assert (mn.data.name, mn.data.limit, mn.train.epochs) == ("mnist", None, 3)
-    assert mn.train.precision == "bf16" and mn.model.posterior == "isotropic"
+    assert mn.train.precision == "fp32" and mn.model.posterior == "isotropic"
 
 
 def test_grid_epochs_is_the_later_convergence_of_the_two_posteriors():
@@ -328,12 +328,24 @@ def test_question_glue_names_each_data_set_posterior_and_definition():
     rows = synthesis.with_last_gain(rows, 1)
     glued = synthesis.question_glue(rows, 800)
     assert glued["intrinsic_dim_fmnist"] == 12.0  # Bonheme & Grzes at n = 800, mean of seeds
-    assert glued["fid_ratio_800_vs_20_isotropic"] == pytest.approx(3.0)
-    assert glued["fid_ratio_800_vs_20_diagonal"] == pytest.approx(1.1)
+    assert glued["fid_ratio_isotropic"] == pytest.approx(3.0)  # n = 800 over n = 20
+    assert glued["fid_ratio_diagonal"] == pytest.approx(1.1)
+    assert (glued["reference_n"], glued["previous_n"], glued["largest_n"]) == (20, 200, 800)
     assert glued["q1_fmnist_burda"] == "saturates" and glued["prev_fmnist_burda"] == 15.5
     assert glued["q1_fmnist_lucas"] == "does not saturate" and glued["prev_fmnist_lucas"] == 200
-    assert glued["gain_fmnist_diagonal_20"] == 0.5 and "gain_fmnist_isotropic_800" in glued
+    assert glued["gain_fmnist_diagonal_ref"] == 0.5 and "gain_fmnist_isotropic_largest" in glued
+    no20 = [r for r in rows if r["latent_dim"] != 20]  # a grid without the probes' n
+    glued = synthesis.question_glue(no20, 800)
+    assert glued["reference_n"] == 200 and glued["fid_ratio_isotropic"] == pytest.approx(1.5)
+    assert not any(k.endswith(("_20", "_800")) for k in glued)
     assert not any("mnist_" in k and "fmnist" not in k for k in glued)  # only the data it has
+
+
+def test_the_reference_dimension_is_the_probes_n_else_the_smallest():
+    assert synthesis.reference_dim([2, 20, 800]) == synthesis.PROBE_DIM == 20
+    assert synthesis.reference_dim([800, 3, 30]) == 3
+    with pytest.raises(ValueError, match="no latent dimension"):
+        synthesis.reference_dim([])
 
 
 def _pruned():

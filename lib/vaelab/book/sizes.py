@@ -175,7 +175,7 @@ def _synthesis(
     generated: int,
     classifier_epochs: int,
 ) -> dict:
-    """Sizes of Part III: Part I's MLP and Adam (batch 256) at lr 1e-3, trained in bf16."""
+    """Sizes of Part III: Part I's MLP and Adam (batch 256) at lr 1e-3, trained in fp32."""
     return dict(
         latent_dims=dims,
         seeds=seeds,

@@ -10,6 +10,9 @@ from vaelab import stats
 DATASETS = ("fashion-mnist", "mnist")
 
 
+PROBE_DIM = 20  # latent dimension of the convergence runs, and the n the largest is compared with
+
+
 POSTERIORS = ("isotropic", "diagonal")
 
 
@@ -106,24 +109,39 @@ def saturations(rows: list[dict]) -> dict:
     }
 
 
+def reference_dim(dims) -> int:
+    """The n that the largest is compared with (FID ratios, the text's tables): the convergence
+    probes' `PROBE_DIM` when the grid has it, else the grid's smallest n."""
+    dims = sorted(set(dims))
+    if not dims:
+        raise ValueError("no latent dimension to choose a reference from")
+    return PROBE_DIM if PROBE_DIM in dims else dims[0]
+
+
 def question_glue(rows: list[dict], largest: int) -> dict:
-    """The glued numbers of Part III's questions 1 and 2 for the data sets the rows hold:
-    `intrinsic_dim_<data>`, `q1_<data>_<definition>` (saturates or not) and `prev_...` (the count
-    at the n before the largest), `fid_ratio_800_vs_20_<posterior>[_mnist]` (n = `largest` over
-    20), and `gain_<data>_<posterior>_<n>` (the last-window gain at n = 20 and `largest`)."""
+    """The glued numbers of Part III's questions 1 and 2 for the data sets the rows hold, named
+    so that any grid makes them: `reference_n` (`reference_dim`), `previous_n` (the n before the
+    largest) and `largest_n`; `intrinsic_dim_<data>`, `q1_<data>_<definition>` (saturates or not)
+    and `prev_...` (the count at `previous_n`), `fid_ratio_<posterior>[_mnist]` (FID at `largest`
+    over the reference's), and `gain_<data>_<posterior>_ref` / `_largest` (last-window gains)."""
+    dims = sorted({r["latent_dim"] for r in rows})
+    ref = reference_dim(dims)
+    out = {"reference_n": ref, "previous_n": dims[-2], "largest_n": largest}
     names = _names(rows, "data", DATASETS)
-    out = {f"intrinsic_dim_{SHORT[name]}": intrinsic_dim(rows, name) for name in names}
+    out |= {f"intrinsic_dim_{SHORT[name]}": intrinsic_dim(rows, name) for name in names}
     for (name, d), v in saturations(rows).items():
         out[f"q1_{SHORT[name]}_{d}"] = "saturates" if v["saturates"] else "does not saturate"
         out[f"prev_{SHORT[name]}_{d}"] = v["previous"]
     for name in names:
         suffix = "" if name == "fashion-mnist" else f"_{SHORT[name]}"
         for post in _names(rows, "posterior", POSTERIORS):
-            ratio = fid_ratio(rows, name, post, large=largest, small=20)
-            out[f"fid_ratio_800_vs_20_{post}{suffix}"] = ratio
+            ratio = fid_ratio(rows, name, post, large=largest, small=ref)
+            out[f"fid_ratio_{post}{suffix}"] = ratio
             gains = summary(rows, "last_gain", name, post)
             out |= {
-                f"gain_{SHORT[name]}_{post}_{n}": gains[n][0] for n in (20, largest) if n in gains
+                f"gain_{SHORT[name]}_{post}_{tag}": gains[n][0]
+                for tag, n in (("ref", ref), ("largest", largest))
+                if n in gains
             }
     return out
 
