@@ -31,10 +31,10 @@ def _posterior_rule() -> claims.Rule:
 
 
 def ignored_rule(limit: float = 0.1) -> claims.Rule:
-    """Zeroing Asperti's inactive units in converged models (`change_mean`, `change_sd`: |ELBO
-    change| over seeds; `control`: mean |change| from zeroing the one least-varying unit the
-    criterion keeps; `inactive`: mean count; `converged`: runs the convergence rule stopped;
-    `seeds`)."""
+    """Zeroing Asperti's inactive units in converged models (`change_mean`, `change_sd`: |change
+    of the reconstruction term| over seeds; `control`: mean |change| from zeroing the
+    least-varying unit with Var mu > 0.1, NaN (not testable) where a seed has none; `inactive`:
+    mean count; `converged`: runs whose training loss had stopped gaining; `seeds`)."""
 
     def decide(m):
         untested = claims.seeds_missing(m)

@@ -24,8 +24,9 @@ from vaelab.papers.synthesis.rows import DATASETS, SHORT, summary
 
 VAR_MAX, SIGMA2_MIN = 0.01, 0.5  # Asperti's criterion as Part II applies it (`metrics`)
 CONTROL_MIN = 0.1  # the control unit is active by Bonheme & Grześ' threshold, not a border case
-# the long runs: 4x the grid's epochs (at paper ~108 on Fashion-MNIST, whose n = 800 models still
-# gained 5.7 nats in the grid's last 10 of 27 epochs, and ~400 on MNIST); ~70 min on 2 cores
+# the long runs: 4x the grid's epochs (chosen when the bf16 grid's n = 800 Fashion-MNIST models
+# still gained 5.7 nats in its last 10 of 27 epochs; the fp32 grid's 29 and 102 epochs make 116
+# and 408); about 75 min on 2 cores at paper
 LONG_FACTOR = 4
 
 
