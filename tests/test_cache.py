@@ -270,7 +270,7 @@ def _published_config(row: dict):
             if name in kw:
                 kw[name] = tuple(kw[name])
         return asperti.fit_config(kw.pop("kind"), **kw)
-    if row["builder"] == "mlp_bf16_heldout":
+    if row["builder"] in ("mlp_bf16_heldout", "mlp_heldout"):  # Part III: bf16, then fp32
         return cache.mlp_config(**kw, hidden=(256, 256))
     raise AssertionError(f"unknown builder {row['builder']}")
 
@@ -280,12 +280,13 @@ def test_every_published_kind_of_model_keeps_its_key(monkeypatch, tmp_path):
     # trains (every builder, variant and data set of the book; MNIST as the 5k subset), and the 24
     # published since (2026-11-30: the probed conv models, the Gaussian decoders, eq. 7 alone and
     # the Fashion-MNIST sizes; session 11: the 6 conv models on Fashion-MNIST sizes; session 12:
-    # the 3 conv models on 15k images), each checked against the real cache when it was added
+    # the 3 conv models on 15k images; session 14: Part III in fp32, its 4 probes, 108 grid runs,
+    # 12 models at n* and 6 long runs), each checked against the real cache when it was added
     monkeypatch.setenv("VAELAB_OFFLINE", "1")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     monkeypatch.setattr(data, "SYSTEM_DIRS", {**data.SYSTEM_DIRS, "mnist": ()})
     rows = json.loads(PUBLISHED.read_text())
-    assert len(rows) == 108
+    assert len(rows) == 238
     for row in rows:
         assert cache.config_key(_published_config(row)) == row["key"], row
 

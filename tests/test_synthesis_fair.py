@@ -60,7 +60,9 @@ def test_ignored_zeroes_asperti_inactive_units_beside_the_least_varying_kept_uni
     stats = metrics.unit_stats(model, inst.x_test)
     assert stats.var_mu[unit] == stats.var_mu[stats.var_mu > fair.CONTROL_MIN].min()
     assert out["control_var_mu"] == pytest.approx(stats.var_mu[unit].item())
-    assert out["control_elbo_change"] < 0 and out["test_elbo"] < 0
+    # the decoder reads the control unit: zeroing it moves the reconstruction term (either way:
+    # the rule reads |change|; in fp32 this tiny model's ELBO rises when it is zeroed)
+    assert abs(out["control_elbo_change"]) > 0.01 and out["test_elbo"] < 0
     with torch.no_grad():
         model.logvar.bias[0] = -4.0  # sigma^2 = e^-4: mu still constant, no longer at the prior
     out = fair.ignored(model, inst, run)
@@ -223,3 +225,14 @@ def test_chapter_02_judges_the_fair_tests():
     tests = ("ignored", "retrain")
     assert {f"synthesis.{t}.{d}" for t in tests for d in ("fmnist", "mnist")} <= ids
     assert synthesis.AHEAD == ()
+
+
+def test_ignored_text_states_the_long_runs_numbers_or_that_there_were_none():
+    glued = fair.ignored_glue(_long() + _long("mnist", converged=(True,) * 3), synthesis.DATASETS)
+    text = fair.ignored_text(glued, "fashion-mnist", largest=800)
+    assert text.startswith("**Fashion-MNIST**: 3 runs of 9 epochs, 2 of them converged")
+    assert "11.0 ± 1.0 of 800 units inactive by Asperti's criterion (13.0 by" in text
+    assert "reconstruction term by 0.020 ± 0.010 nats (signed mean +0.007" in text
+    assert "one active unit (Var μ 0.20) by 2.000" in text and "from 50.0 to 52.0" in text
+    none = fair.ignored_text(fair.ignored_glue([], ("mnist",)), "mnist", largest=800)
+    assert none == "**MNIST**: no long runs (the rule needs 3 seeds): not testable here."
