@@ -147,12 +147,15 @@ def test_one_unit_control_zeroes_the_least_varying_clearly_active_unit():
     x = two_levels(50)
     mask = torch.tensor([False, True, True, False])
     stats = metrics.unit_stats(Ignores(), x)  # unit 0 varies (Var mu ~10), unit 3 does not
-    out = asperti.one_unit_control(Ignores(), x, mask, stats, samples=8, seed=0)
+    out = metrics.one_unit_control(Ignores(), x, mask, stats, samples=8, seed=0)
     assert out["control_units"] == [0] and out["control_var_mu"] > 0.1
     assert out["control_elbo_change"] < 0 and out["elbo_change"] == 0
     assert "control of one unit (0, Var mu" in asperti.describe_zeroing(out, out)
-    none = asperti.one_unit_control(Ignores(), x, ~mask | mask, stats, samples=8, seed=0)
+    none = metrics.one_unit_control(Ignores(), x, ~mask | mask, stats, samples=8, seed=0)
     assert none["control_units"] == [] and math.isnan(none["control_var_mu"])
+    above = stats.var_mu[0].item() + 1  # no unit varies that much: no control
+    high = metrics.one_unit_control(Ignores(), x, mask, stats, threshold=above, samples=8)
+    assert high["control_units"] == [] and math.isnan(high["control_elbo_change"])
 
 
 def test_zeroing_with_no_inactive_units_reports_nothing_zeroed():

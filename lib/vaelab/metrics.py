@@ -245,6 +245,19 @@ def zeroing(
     return out
 
 
+def one_unit_control(
+    model, x: torch.Tensor, mask, unit: UnitStats, *, threshold: float = 0.1, **kw
+) -> dict:
+    """`zeroing` of the units in `mask` with a one-unit control: the least-varying unit above
+    `threshold` in Var_x mu (Bonheme & Grześ' 0.1 by default, `bonheme_active`), so that the
+    control is a clearly used unit however many units are inactive; adds its `control_var_mu`
+    (NaN when no unit qualifies). `unit`: the model's `UnitStats` on `x`; `kw`: samples, seed."""
+    used = bonheme_active(unit, threshold=threshold)
+    out = zeroing(model, x, mask, control=1, control_from=used, **kw)
+    picked = out["control_units"]
+    return out | {"control_var_mu": unit.var_mu[picked[0]].item() if picked else float("nan")}
+
+
 def _zero_effect(model, x, mask, samples: int, seed: int) -> dict:
     dev = next(model.parameters()).device
     keep = (~mask).float().to(dev)

@@ -276,7 +276,7 @@ def describe(config, row: dict) -> str:
 
 def describe_zeroing(z: dict, one: dict | None = None) -> str:
     """One line for `metrics.zeroing`'s result: the inactive units' effect, then the control's;
-    with `one` (`one_unit_control`), a second line for the one-unit control."""
+    with `one` (`metrics.one_unit_control`), a second line for the one-unit control."""
     line = (
         f"{z['zeroed']} units zeroed: max pixel change {z['max_pixel_diff']:.2e}, mean "
         f"{z['mean_pixel_diff']:.2e}, ELBO change {z['elbo_change']:+.4f} nats | control (units "
@@ -290,18 +290,6 @@ def describe_zeroing(z: dict, one: dict | None = None) -> str:
         f"{line}\n  control of one unit ({unit}, Var mu {one['control_var_mu']:.3f}): ELBO change "
         f"{one['control_elbo_change']:+.2f} nats"
     )
-
-
-def one_unit_control(model, x: torch.Tensor, mask, unit: metrics.UnitStats, **kw) -> dict:
-    """`metrics.zeroing` of the units in `mask` with a one-unit control: the least-varying unit
-    that Bonheme & Grześ call active (Var_x mu > 0.1, `metrics.bonheme_active`), so that the
-    control is a clearly used unit however many units are inactive; adds its `control_var_mu`
-    (NaN when no unit qualifies). `unit`: the model's `UnitStats` on `x`; `kw`: samples, seed."""
-    out = metrics.zeroing(
-        model, x, mask, control=1, control_from=metrics.bonheme_active(unit), **kw
-    )
-    picked = out["control_units"]
-    return out | {"control_var_mu": unit.var_mu[picked[0]].item() if picked else float("nan")}
 
 
 def zeroing_glue(rows: list[dict], *, one_unit: list[dict] | None = None) -> dict:

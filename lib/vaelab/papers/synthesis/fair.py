@@ -61,14 +61,8 @@ def ignored(model, inst: Instrument, run) -> dict:
     test ELBO."""
     unit = metrics.unit_stats(model, inst.x_test)
     mask = metrics.inactive_units(unit, var_max=VAR_MAX, sigma2_min=SIGMA2_MIN)
-    effect = metrics.zeroing(
-        model,
-        inst.x_test,
-        mask,
-        samples=1000,
-        seed=run.seed,
-        control=1,
-        control_from=unit.var_mu > CONTROL_MIN,
+    effect = metrics.one_unit_control(
+        model, inst.x_test, mask, unit, threshold=CONTROL_MIN, samples=1000, seed=run.seed
     )
     full, zeroed = metrics.zeroed_samples(model, mask, run.generated, seed=run.seed)
     fid = [
@@ -76,13 +70,12 @@ def ignored(model, inst: Instrument, run) -> dict:
         for images in (full, zeroed)
     ]
     keep = ("elbo_change", "max_pixel_diff", "control_elbo_change", "control_units")
-    control = effect["control_units"]
+    keep += ("control_var_mu",)
     return {
         "inactive": int(mask.sum()),
         "var_only_inactive": int((unit.var_mu < VAR_MAX).sum()),
         "zeroed_kl": unit.mean_kl[mask].sum().item(),
         **{k: effect[k] for k in keep},
-        "control_var_mu": unit.var_mu[control[0]].item() if control else math.nan,
         "fid": fid[0],
         "fid_zeroed": fid[1],
         "test_elbo": elbo.evaluate(model, inst.x_test, seed=run.seed)["elbo"],
