@@ -157,3 +157,69 @@ def test_row_columns_give_the_appendix_table_per_n_with_the_matmul_share_in_perc
     assert list(columns) == list(performance.ROW_COLUMNS)
     assert columns["matmul_percent"] == {2: (75.0, 0.0), 800: (50.0, 0.0)}
     assert columns["speedup"][800] == (1.0, 0.0) and columns["bf16_speedup"][2] == (1.25, 0.0)
+
+
+def _measured(max_speedups, *, speedup=1.5, fraction=0.8, gain=1.2, elbo=(-266.0, -266.5)):
+    """A `measurements` result with one dense row per max speed-up (n = 2, 20, 200, ...)."""
+    dense = {}
+    for i, top in enumerate(max_speedups):
+        epoch = {"dataloader": 3.0, "tensor": 3.0 / speedup, "bf16": 1.5 / speedup}
+        dense[str(2 * 10**i)] = {
+            "epoch_s": epoch,
+            "floor_s": fraction * epoch["tensor"] if top is None else 3.0 / top,
+            "flops_per_image": 3e6,
+        }
+    return {
+        "images": 1000,
+        "matmul_gflops": 200.0,
+        "dense": dense,
+        "precision": {
+            "fp32": {"test_elbo": elbo[0], "seconds": 6.0},
+            "bf16": {"test_elbo": elbo[1], "seconds": 4.0},
+        },
+        "conv": {
+            "images": 100,
+            "flops_per_image": 2e7,
+            "epoch_s": {"dataloader": 2.0, "tensor": 1.0},
+        },
+        "sweep_s": {"sequential_2_threads": 12.0, "fit_many_2x1_thread": 12.0 / gain},
+    }
+
+
+def test_floor_words_say_at_which_n_the_matmul_floor_leaves_room_for_the_2x_target():
+    words = performance.floor_words
+    assert words(performance.dense_rows(_measured([2.5, 2.0]))) == (
+        "leaves room for the 2× target at every n"
+    )
+    assert words(performance.dense_rows(_measured([1.9, 1.5]))) == (
+        "rules out the 2× target at every n"
+    )
+    assert words(performance.dense_rows(_measured([1.6, 1.6, 2.1]))) == (
+        "rules out the 2× target except at n = 200"
+    )
+
+
+def test_summary_glues_ranges_over_n_the_bf16_comparison_the_conv_and_sweep_ratios():
+    s = performance.summary(_measured([1.8, 2.4], speedup=1.5))
+    assert s["perf_max_speedup_low"] == pytest.approx(1.8)
+    assert s["perf_max_speedup_high"] == pytest.approx(2.4)
+    assert s["perf_speedup_low"] == s["perf_speedup_high"] == pytest.approx(1.5)
+    assert s["perf_bf16_speedup_low"] == pytest.approx(2.0)
+    assert s["perf_matmul_percent_low"] == pytest.approx(100 * 1.5 / 2.4)
+    assert s["perf_bf16_train_speedup"] == pytest.approx(1.5)
+    assert s["perf_bf16_elbo_delta"] == pytest.approx(-0.5)
+    assert s["perf_conv_speedup"] == pytest.approx(2.0)
+    assert s["perf_conv_percent"] == pytest.approx(100 * 2e7 * 100 / 1.0 / 1e9 / 200.0)
+    assert s["perf_sweep_gain"] == pytest.approx(1.2) and s["perf_peak_gflops"] == 200.0
+    assert s["perf_floor_words"] == "rules out the 2× target except at n = 20"
+
+
+def test_summary_names_each_target_met_or_missed():
+    met = performance.summary(_measured([None, None], speedup=2.5, fraction=0.8, gain=1.5))
+    assert met["perf_targets_met"] == ", ".join(performance.TARGETS)
+    assert met["perf_targets_missed"] == "none"
+    missed = performance.summary(
+        _measured([None], speedup=1.5, fraction=0.6, gain=0.9, elbo=(-100.0, -110.0))
+    )
+    assert missed["perf_targets_met"] == "none"
+    assert missed["perf_targets_missed"] == ", ".join(performance.TARGETS)

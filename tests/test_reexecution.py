@@ -46,28 +46,13 @@ UNUSUAL = {
 }
 
 
-# Pages whose prose still names the published run's dimensions; each becomes parameter-proof
-# when it is republished at `paper`: Part III waits on its grid's training, the Performance
-# appendix on a host like the one it describes (AVX-512 with bf16; see `performance.machine`).
-PENDING = {
-    "book/appendix/performance.ipynb": "cites n = 2, 20, 200, 800 keys",
-}
-
-
-def _case(path: str):
-    if path in PENDING:
-        reason = f"its text {PENDING[path]} until it is republished at paper"
-        return pytest.param(path, marks=pytest.mark.xfail(reason=reason, run=False))
-    return path
-
-
 def test_every_notebook_of_the_book_has_unusual_values():
     assert sorted(UNUSUAL) == sorted(str(p) for p in runner.notebooks(ROOT))
     for path, values in UNUSUAL.items():
         assert set(values) <= set(runner.parameters(ROOT / path)), path
 
 
-@pytest.mark.parametrize("path", [_case(p) for p in sorted(UNUSUAL)])
+@pytest.mark.parametrize("path", sorted(UNUSUAL))
 def test_a_chapter_run_with_unusual_values_cites_only_what_it_glued(path, tmp_path):
     done = runner.execute(
         ROOT,

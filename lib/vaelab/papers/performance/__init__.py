@@ -342,40 +342,13 @@ def _measure(
     return out
 
 
-def dense_rows(measured: dict) -> dict[int, dict]:
-    """Per latent dimension, from `measurements`: the tensor loop's speed-up over the DataLoader
-    loop, the most any fp32 loop could reach (DataLoader over the matmul floor), bf16's speed-up,
-    images/s, GFLOP/s, and the fraction of matmul throughput at the model's shapes (the floor
-    over the tensor loop's epoch: both do the same FLOPs)."""
-    rows, images = {}, measured["images"]
-    for n, d in measured["dense"].items():
-        t = d["epoch_s"]
-        rows[int(n)] = {
-            "speedup": t["dataloader"] / t["tensor"],
-            "max_speedup": t["dataloader"] / d["floor_s"],
-            "bf16_speedup": t["tensor"] / t["bf16"],
-            "images_per_s": images / t["tensor"],
-            "gflops": d["flops_per_image"] * images / t["tensor"] / 1e9,
-            "matmul_fraction": d["floor_s"] / t["tensor"],
-        }
-    return rows
+from vaelab.papers.performance.summary import (  # noqa: E402  (the derived values, re-exported)
+    ROW_COLUMNS,
+    TARGETS,
+    dense_rows,
+    floor_words,
+    row_columns,
+    summary,
+)
 
-
-# The appendix's table by n: {column: (label, decimals)}; `row_columns` fills it
-ROW_COLUMNS = {
-    "speedup": ("tensor loop vs DataLoader loop (×)", 2),
-    "max_speedup": ("matmul floor vs DataLoader loop (×)", 2),
-    "matmul_percent": ("matmul share (%)", 0),
-    "bf16_speedup": ("bf16 vs fp32 (×)", 2),
-}
-
-
-def row_columns(rows: dict[int, dict]) -> dict[str, dict[int, tuple[float, float]]]:
-    """`dense_rows` as `{column: {n: (value, 0.0)}}` for `ROW_COLUMNS` (one measurement per n:
-    no spread), the matmul fraction in percent."""
-    scale = {"matmul_percent": ("matmul_fraction", 100.0)}
-    out = {}
-    for column in ROW_COLUMNS:
-        key, factor = scale.get(column, (column, 1.0))
-        out[column] = {n: (factor * r[key], 0.0) for n, r in rows.items()}
-    return out
+__all__ = ["ROW_COLUMNS", "TARGETS", "dense_rows", "floor_words", "row_columns", "summary"]
