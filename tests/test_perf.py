@@ -222,4 +222,11 @@ def test_summary_names_each_target_met_or_missed():
         _measured([None], speedup=1.5, fraction=0.6, gain=0.9, elbo=(-100.0, -110.0))
     )
     assert missed["perf_targets_met"] == "none"
-    assert missed["perf_targets_missed"] == ", ".join(performance.TARGETS)
+    where = [" (1.50× at n = 2)", " (60.00 % at n = 2)", "", ""]
+    assert missed["perf_targets_missed"] == ", ".join(
+        t + w for t, w in zip(performance.TARGETS, where, strict=True)
+    )
+    one = performance.summary(_measured([None, None, None], fraction=0.8))
+    assert one["perf_targets_missed"] == (
+        "2x DataLoader (1.50× at n = 2, 1.50× at n = 20, 1.50× at n = 200)"
+    )

@@ -20,7 +20,7 @@ import math
 
 from vaelab import cache, claims, elbo, metrics, quality, stats, sweep
 from vaelab.papers.synthesis import Instrument, fit_config, memo_params, place
-from vaelab.papers.synthesis.rows import DATASETS, SHORT, summary
+from vaelab.papers.synthesis.rows import DATASETS, LABELS, SHORT, summary
 
 VAR_MAX, SIGMA2_MIN = 0.01, 0.5  # Asperti's criterion as Part II applies it (`metrics`)
 CONTROL_MIN = 0.1  # the control unit is active by Bonheme & Grześ' threshold, not a border case
@@ -69,8 +69,13 @@ def ignored(model, inst: Instrument, run) -> dict:
         quality.frechet_distance(quality.features(inst.classifier, images), inst.reference)
         for images in (full, zeroed)
     ]
-    keep = ("elbo_change", "max_pixel_diff", "control_elbo_change", "control_units")
-    keep += ("control_var_mu",)
+    keep = (
+        "elbo_change",
+        "max_pixel_diff",
+        "control_elbo_change",
+        "control_units",
+        "control_var_mu",
+    )
     return {
         "inactive": int(mask.sum()),
         "var_only_inactive": int((unit.var_mu < VAR_MAX).sum()),
@@ -200,7 +205,7 @@ def ignored_text(g: dict, name: str, *, largest: int) -> str:
     """One markdown sentence of the long runs of data set `name`, from `ignored_glue`'s values:
     how many ran, for how long and converged, the units inactive by Asperti's criterion, what
     zeroing them changes (and one active unit, and the FID), or that there were none."""
-    s, label = SHORT[name], {"fashion-mnist": "Fashion-MNIST", "mnist": "MNIST"}[name]
+    s, label = SHORT[name], LABELS[name]
     seeds = g[f"long_seeds_{s}"]
     if not seeds:
         need = claims.MIN_SEEDS

@@ -98,6 +98,7 @@ DEFINITIONS = {"burda": "Burda et al.", "bonheme": "Bonheme & Grześ", "lucas": 
 
 
 SHORT = {"fashion-mnist": "fmnist", "mnist": "mnist"}  # the data sets' names in glue keys
+LABELS = {"fashion-mnist": "Fashion-MNIST", "mnist": "MNIST"}  # their names in the text
 
 
 def saturations(rows: list[dict]) -> dict:
