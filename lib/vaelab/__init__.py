@@ -14,8 +14,9 @@ classifier, Fréchet distance, class entropy), `theory` (typical sets, Theorem 3
 
 `vaelab.papers`, one module per part of the book: `azmoodeh` (Part I), `asperti` (Part II),
 `synthesis` (Part III), `performance` (the appendix); each holds its configs, measurements and
-claims; the three parts are packages whose `figures` draw their figures (`asperti.paper`,
-`asperti.claims`, `synthesis.rows`, `synthesis.claims`, `synthesis.fair` beside them).
+claims; all four are packages: the three parts' `figures` draw their figures (`asperti.paper`,
+`asperti.claims`, `synthesis.rows`, `synthesis.claims`, `synthesis.fair` beside them), and
+`performance.summary` derives what the appendix cites from its timings.
 
 `vaelab.book`, the tooling: `profiles` and `sizes` (run sizes), `runner` (papermill), `site`
 (publish in place, the HTML build), `record` (a chapter's glue and verdicts), `scoreboard` (the
