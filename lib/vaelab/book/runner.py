@@ -13,9 +13,11 @@ notebook keeps its literal parameters cell and shows in its output which profile
 from __future__ import annotations
 
 import ast
+import concurrent.futures
 import contextlib
 import functools
 import json
+import multiprocessing
 import os
 import platform
 import re
@@ -28,7 +30,7 @@ from pathlib import Path
 import nbformat
 import yaml
 
-from . import profiles, terminal
+from . import profiles, schedule, terminal
 
 TEMPLATE = Path("book/template.ipynb")
 APPENDIX = Path("book/appendix/reproducing.ipynb")  # shows the run times of the other chapters
@@ -318,8 +320,8 @@ def execute_book(
     """Every chapter into `dest` (default `_build/executed/`); keeps going past a failure.
 
     With `jobs` > 1 that many chapters run at a time, each in its own process whose kernel gets
-    `cores // jobs` threads; the Performance appendix (it times the machine) and the Reproducing
-    appendix (it shows the others' run times) then run after them, alone. Results come back in
+    `cores // jobs` threads, in the order of `vaelab.book.schedule`; the two appendices (one
+    times the machine, one shows the others' run times) then run alone. Results come back in
     reading order."""
     if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
         raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
@@ -330,15 +332,15 @@ def execute_book(
     first = [c for c in order if c not in last]
     results = {}
     if jobs > 1:
-        import concurrent.futures
-        import multiprocessing
-
         threads = max(1, (os.cpu_count() or 1) // jobs)
-        args = [(root, c, dest / c, profile, threads) for c in first]
+        priority, after = schedule.plan([str(c) for c in first], *schedule.published(root))
         ctx = multiprocessing.get_context("spawn")
         with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
-            for chapter, outcome in zip(first, pool.map(_execute_alone, args), strict=True):
-                results[chapter] = outcome
+            args = {c: (root, Path(c), dest / c, profile, threads) for c in priority}
+            done = schedule.run(
+                priority, after, jobs=jobs, submit=lambda c: pool.submit(_execute_alone, args[c])
+            )
+        results |= {Path(c): outcome for c, outcome in done.items()}
     else:
         last = first
     for chapter in last:
