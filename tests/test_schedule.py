@@ -13,7 +13,7 @@ ENTRIES = {
     "p1/02": ["a", "b", "c", "d"],  # all reused from p1/01: waits for it
     "p1/03": ["a", "e", "f", "g", "h"],  # 1 of 5 reused: starts when a slot is free
     "p3/01": ["g1", "g2", "g3"],
-    "p3/02": ["g1", "g2", "g3", "x"],  # 3 of 4 reused from p3/01
+    "p3/02": ["g1", "g2", "g3", "x", "a"],  # 3 of 5 from p3/01 (waits), 1 from p1/01 (not)
 }
 COSTS = {"p1/01": 100.0, "p1/02": 90.0, "p1/03": 300.0, "p3/01": 600.0, "p3/02": 500.0}
 
@@ -29,6 +29,8 @@ def test_plan_without_a_record_keeps_the_reading_order_and_waits_for_nobody():
     assert priority == ORDER and all(not a for a in after.values())
     half = {"x": ["a", "b"], "y": ["a", "c"]}  # half reused is not more than half
     assert schedule.plan(["x", "y"], half, {})[1] == {"x": [], "y": []}
+    split = {"x": ["a", "b"], "y": ["c", "d"], "z": ["a", "c", "e"]}  # 2 of 3 reused, 1 from each
+    assert schedule.plan(["x", "y", "z"], split, {})[1]["z"] == []
 
 
 def test_published_reads_entries_and_empty_cache_costs_from_the_record(tmp_path):

@@ -4,7 +4,7 @@ Chapters share trained models (Part I's four models, Part III's grid of runs). T
 cache's file lock makes a chapter that needs a model another chapter is training wait for it, and
 the core it was given sits idle meanwhile. From the record of the published run
 (`book/appendix/cache_use.json`: the cache entries each chapter used; `run_times.json`: what each
-cost), `plan` makes a chapter that mostly reuses earlier chapters' models start after them, and
+cost), `plan` makes a chapter that mostly reuses an earlier chapter's models start after it, and
 starts the dearest ready chapter first, so that a long chapter does not end the run alone. A
 chapter the record does not know costs 0 and waits for nobody.
 """
@@ -22,14 +22,13 @@ RECORD = Path("book/appendix")  # cache_use.json and run_times.json, written by 
 def plan(order: Sequence[str], entries: Mapping, costs: Mapping) -> tuple[list, dict]:
     """`(priority, after)` for the chapters `order` (reading order): `priority` is `order` sorted
     by `costs`, dearest first (reading order among equals; 0 for a chapter without a cost);
-    `after[c]` lists the earlier chapters that used one of `c`'s `entries`, when earlier
-    chapters used more than half of them, else nothing."""
+    `after[c]` lists each earlier chapter that used more than half of `c`'s `entries` (a
+    chapter that shares a model or two, such as a classifier, does not wait)."""
     after = {}
     for i, chapter in enumerate(order):
         mine = set(entries.get(chapter, ()))
-        shared = {b: mine & set(entries.get(b, ())) for b in order[:i]}
-        reused = set().union(*shared.values()) if shared else set()
-        after[chapter] = [b for b, s in shared.items() if s] if 2 * len(reused) > len(mine) else []
+        shared = {b: len(mine & set(entries.get(b, ()))) for b in order[:i]}
+        after[chapter] = [b for b, n in shared.items() if 2 * n > len(mine)]
     rank = {chapter: i for i, chapter in enumerate(order)}
     priority = sorted(order, key=lambda c: (-costs.get(c, 0.0), rank[c]))
     return priority, after
