@@ -2,6 +2,7 @@
 
 import json
 import math
+import re
 import shutil
 from pathlib import Path
 
@@ -114,6 +115,10 @@ def test_a_book_run_at_another_profile_flags_each_verdict_that_differs_from_the_
         "seeds [0, 1] (published [0, 1, 2]), tiles_images 5000 (published 10000) |" in text
     )
     assert "verdicts differ from the published book" in text
+    moved, untestable = re.search(
+        r"(\d+) of \d+ verdicts differ.*?(\d+) of the \1 are", text
+    ).groups()
+    assert 0 < int(untestable) <= int(moved)
 
 
 def test_a_book_without_a_claims_chapter_shows_it_pending(tmp_path):

@@ -183,15 +183,17 @@ def page(book: Path, *, profile: str = "paper", published: Path | None = None) -
         "spread. *Ours* is the rule's own reason, with the numbers it read.",
     ]
     if published is not None:
-        moved = sum(r["published"] != r["word"] for r in rows)
+        moved = [r for r in rows if r["published"] != r["word"]]
+        untestable = sum(r["word"] == claims.UNTESTABLE for r in moved)
         lines += [
             "",
-            f"**This book ran at the `{profile}` profile, not at the papers' sizes.** {moved} of "
-            f"{len(rows)} verdicts differ from the published book (`paper` profile); each is "
-            "flagged ⚠ in the column of the published word. Smaller budgets (fewer seeds, epochs "
-            "or images) explain them: a rule over seeds answers 'not testable here' below three "
-            "seeds. Each chapter's verdict cell shows the same comparison with the sizes that "
-            "differ.",
+            f"**This book ran at the `{profile}` profile, not at the papers' sizes.** "
+            f"{len(moved)} of {len(rows)} verdicts differ from the published book (`paper` "
+            "profile); each is flagged ⚠ in the column of the published word, with the sizes "
+            f"that differ from the published run. {untestable} of the {len(moved)} are 'not "
+            "testable here' in this run: a rule over seeds needs three, and an experiment the "
+            "profile does not run leaves its numbers nan. Each chapter's verdict cell shows the "
+            "same comparison.",
         ]
     for paper, title in PAPERS.items():
         lines += ["", f"## {title}", ""]
