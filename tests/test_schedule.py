@@ -5,6 +5,8 @@ import json
 import threading
 import time
 
+import pytest
+
 from vaelab.book import schedule
 
 ORDER = ["p1/01", "p1/02", "p1/03", "p3/01", "p3/02"]
@@ -74,3 +76,9 @@ def test_run_does_not_wait_for_a_chapter_it_was_not_given():
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         out = schedule.run(["b"], {"b": ["a"]}, jobs=1, submit=lambda c: pool.submit(str, c))
     assert out == {"b": "b"}
+
+
+def test_run_refuses_chapters_that_wait_for_each_other():
+    cycle = {"a": ["b"], "b": ["a"]}
+    with pytest.raises(ValueError, match="wait for each other: a, b"):
+        schedule.run(["a", "b"], cycle, jobs=1, submit=lambda c: None)  # nothing is started

@@ -55,7 +55,7 @@ def run(
     """Start the chapters of `priority` through `submit(chapter) -> Future`, at most `jobs` at a
     time, each once the chapters `after[chapter]` are done, the first ready in `priority` first;
     `{chapter: its future's result}`. A chapter waited for that is not in `priority` is not
-    waited for."""
+    waited for; chapters that wait for each other raise `ValueError`."""
     results, running, waiting = {}, {}, list(priority)
     known = set(priority)
     while waiting or running:
@@ -65,6 +65,8 @@ def run(
             if all(b in results for b in after.get(chapter, ()) if b in known):
                 waiting.remove(chapter)
                 running[submit(chapter)] = chapter
+        if not running:
+            raise ValueError(f"these chapters wait for each other: {', '.join(waiting)}")
         done, _ = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
         for future in done:
             results[running.pop(future)] = future.result()
