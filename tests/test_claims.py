@@ -247,6 +247,31 @@ def test_the_stability_claim_reads_the_largest_drift_over_every_seeds_longer_run
     assert "every seed" in claim.rule.text and "first seed" in claim.earlier[0].reason
 
 
+@pytest.mark.parametrize(
+    ("claim_id", "sd", "drift"),
+    [
+        ("asperti.conv_mnist.stable", "inactive_conv_mnist_sd", "conv_mnist_drift_max"),
+        ("asperti.dense_tiles.stable", "dense_tiles_sd", "dense_tiles_drift_max"),
+        ("asperti.conv_tiles.stable", "conv_tiles_sd", "conv_tiles_drift_max"),
+    ],
+)
+def test_the_stability_rule_judges_the_conv_and_tiles_models_on_their_own_drift(
+    claim_id, sd, drift
+):
+    claim, three = LEDGER[claim_id], {"seeds": [0, 1, 2]}
+    assert claim.rule.text == LEDGER["asperti.stable"].rule.text
+    assert claim.judge_glued({sd: 1.5, drift: 2}, three).word == CONFIRMED
+    assert claim.judge_glued({sd: 1.6, drift: 0}, three).word == REFUTED  # seeds too far apart
+    assert claim.judge_glued({sd: 0.0, drift: 3}, three).word == REFUTED  # a longer run moved
+    assert claim.judge_glued({sd: 0.0, drift: 0}, {"seeds": [0, 1]}).word == UNTESTABLE
+    assert claim.registered.startswith("2026-12-01 (session 16), before seeds 1 and 2")
+    assert claim.cutoffs == LEDGER["asperti.stable"].cutoffs
+    assert claim.section == "§VII" and claim.chapter in (
+        "sparsity/02_convolutional",
+        "sparsity/04_tiles",
+    )
+
+
 def test_the_ignored_claim_compares_with_the_weakest_control_over_the_seeds():
     claim = LEDGER["asperti.ignored"]
     glued = {"zeroing_elbo_change": 0.5, "control_elbo_change": -197.0, "zeroing_seeds": 3}

@@ -187,6 +187,22 @@ def test_count_tiles_uses_eight_connectivity():
     assert asperti.count_tiles(x).tolist() == [2]
 
 
+def test_count_tiles_drops_components_smaller_than_min_pixels():
+    x, y = data.make_tiles(data.TilesSpec(n=300, seed=3))
+    assert torch.equal(asperti.count_tiles(x, min_pixels=asperti.MIN_TILE_PIXELS), y)
+    assert asperti.MIN_TILE_PIXELS == 8  # half of a 4x4 tile
+    image = torch.zeros(1, 1, 28, 28)
+    _tile(image[0], 2, 2)  # a tile: 16 pixels
+    image[0, 0, 20, 20] = 1  # a speck: 1 pixel
+    image[0, 0, 10:12, 20:24] = 1  # half a tile: 8 pixels
+    image[0, 0, 24:26, 2:5] = 1  # 6 pixels
+    assert asperti.count_tiles(image).tolist() == [4]
+    assert asperti.count_tiles(image, min_pixels=8).tolist() == [2]
+    assert asperti.count_tiles(image, min_pixels=17).tolist() == [0]
+    with pytest.raises(ValueError, match="min_pixels must be an integer >= 1, got 0"):
+        asperti.count_tiles(image, min_pixels=0)
+
+
 def test_count_fractions_and_over():
     counts = torch.tensor([0, 1, 1, 2, 3, 4, 6, 1])
     fractions = asperti.count_fractions(counts, max_count=5)
@@ -482,13 +498,23 @@ def test_counters_count_tiles_at_each_threshold_and_on_a_bernoulli_sample():
     _tile(image, 14, 2, 0.4)  # above 0.3 only
     counters = asperti.counters(seed=0)
     assert list(counters) == ["pixel means > 0.3", "pixel means > 0.5", "pixel means > 0.7"] + [
-        "a Bernoulli sample of each image"
+        "a Bernoulli sample of each image",
+        "pixel means > 0.5, components of 8+ pixels",
+        "a Bernoulli sample, components of 8+ pixels",
     ]
     got = {label: count(image.unsqueeze(0)).item() for label, count in counters.items()}
     assert got["pixel means > 0.3"] == 3 and got["pixel means > 0.5"] == 2
     assert got["pixel means > 0.7"] == 1
     black = torch.zeros(2, 1, 28, 28)
     assert counters["a Bernoulli sample of each image"](black).tolist() == [0, 0]
+    speckled = image.clone()
+    speckled[0, 20, 20] = speckled[0, 25, 25] = 0.9  # two one-pixel specks
+    assert counters["pixel means > 0.5"](speckled.unsqueeze(0)).item() == 4
+    assert counters["pixel means > 0.5, components of 8+ pixels"](speckled.unsqueeze(0)).item() == 2
+    noise = torch.full((50, 1, 28, 28), 0.05)  # about 39 lit pixels per image, scattered
+    plain = counters["a Bernoulli sample of each image"](noise)
+    filtered = counters["a Bernoulli sample, components of 8+ pixels"](noise)
+    assert plain.float().mean() > 10 and filtered.sum() == 0
     again = asperti.counters(seed=0)["a Bernoulli sample of each image"](image.unsqueeze(0))
     assert again.item() == counters["a Bernoulli sample of each image"](image.unsqueeze(0)).item()
 
@@ -812,3 +838,32 @@ def test_a_count_is_judged_only_where_it_has_settled_within_the_budget():
     assert "not testable if the mean count still changes after 75% of the run" in rule.text
     with pytest.raises(ValueError, match="share must be in"):
         rules.settled(claims.count_rule(8, near=4), share=1.5)
+
+
+def test_longer_gives_each_seeds_change_in_count_and_a_line_per_seed():
+    short = [{"inactive": 11}, {"inactive": 10}, {"inactive": 12}]
+    long = [{"inactive": 11}, {"inactive": 13}, {"inactive": 10}]
+    drifts, lines = asperti.longer([0, 1, 2], short, long, epochs=200, long_epochs=400)
+    assert drifts == [0, 3, 2]
+    assert lines.splitlines() == [
+        "seed 0: 11 inactive after 200 epochs, 11 after 400",
+        "seed 1: 10 inactive after 200 epochs, 13 after 400",
+        "seed 2: 12 inactive after 200 epochs, 10 after 400",
+    ]
+    with pytest.raises(ValueError, match="3 seeds, 3 short runs and 2 longer runs"):
+        asperti.longer([0, 1, 2], short, long[:2], epochs=200, long_epochs=400)
+
+
+def test_filtered_shares_name_each_models_share_on_the_bernoulli_and_size_filtered_counters():
+    images = {"conv": [torch.zeros(2, 1, 28, 28)], "mlp": [torch.zeros(2, 1, 28, 28)]}
+    fractions = asperti.over3_by_counter(images, seed=0)
+    fractions["a Bernoulli sample, components of 8+ pixels"]["conv"] = (0.25, 0.1)
+    shares = asperti.filtered_shares(fractions)
+    assert shares == {
+        "conv_over3_bernoulli": 0.0,
+        "mlp_over3_bernoulli": 0.0,
+        "conv_over3_big": 0.0,
+        "mlp_over3_big": 0.0,
+        "conv_over3_bernoulli_big": 0.25,
+        "mlp_over3_bernoulli_big": 0.0,
+    }

@@ -26,14 +26,17 @@ from vaelab.papers.asperti.paper import (  # noqa: F401 (re-exported: asperti.PA
     PAPER_TABLE_I,
     PAPER_TABLE_II,
 )
+from vaelab.papers.asperti.stable import longer  # noqa: F401 (re-exported)
 from vaelab.papers.asperti.tiles import (  # noqa: F401 (re-exported: the tiles chapter uses them)
     COUNT_THRESHOLDS,
+    MIN_TILE_PIXELS,
     count_fractions,
     count_tiles,
     counters,
     counting_measure,
     counting_table,
     counting_words,
+    filtered_shares,
     fraction_over,
     over3_by_counter,
 )

@@ -8,6 +8,7 @@ from vaelab.papers.asperti.cutoffs import CUTOFFS
 from vaelab.papers.asperti.kl import CLAIMS as KL_CLAIMS
 from vaelab.papers.asperti.paper import PAPER_INACTIVE
 from vaelab.papers.asperti.size import CLAIMS as SIZE_CLAIMS
+from vaelab.papers.asperti.stable import CLAIMS as STABLE_CLAIMS
 from vaelab.papers.asperti.tiles import COUNTING
 
 
@@ -180,33 +181,7 @@ CLAIMS = (
         ),
         registered="2026-12-01 (session 12), after every seed's control had been printed",
     ),
-    claims.Claim(
-        id="asperti.stable",
-        paper="asperti",
-        section="§VII",
-        text="The number of inactive units may vary slightly from training to training, but "
-        "not substantially.",
-        paper_value="'not in a really substantial way'",
-        measurement="sd of the dense MNIST count over seeds, and its largest change when a seed "
-        "trains twice as long",
-        rule=claims.holds_rule(
-            "sd <= 1.5 units and every seed's longer run moves it by <= 2", over_seeds=True
-        ),
-        chapter="sparsity/01_dense_mnist",
-        measure=lambda g, run: {
-            "holds": g["inactive_dense_mnist_sd"] <= 1.5 and g["long_drift_max"] <= 2,
-            "seeds": _seeds(run),
-        },
-        earlier=(
-            claims.Revision(
-                "sd <= 1.5 units and the longer run moves it by <= 2",
-                "it read the longer run of the first seed only; every seed's since 2026-12-01, "
-                "before the other seeds were trained longer",
-                word="confirmed",
-            ),
-        ),
-        registered="2026-12-01 (session 12), before the other seeds were trained longer",
-    ),
+    *STABLE_CLAIMS,
     claims.Claim(
         id="asperti.table1.sum",
         paper="asperti",
