@@ -248,15 +248,25 @@ def test_the_stability_claim_reads_the_largest_drift_over_every_seeds_longer_run
 
 
 @pytest.mark.parametrize(
-    ("claim_id", "sd", "drift"),
+    ("claim_id", "model", "sd", "drift"),
     [
-        ("asperti.conv_mnist.stable", "inactive_conv_mnist_sd", "conv_mnist_drift_max"),
-        ("asperti.dense_tiles.stable", "dense_tiles_sd", "dense_tiles_drift_max"),
-        ("asperti.conv_tiles.stable", "conv_tiles_sd", "conv_tiles_drift_max"),
+        (
+            "asperti.conv_mnist.stable",
+            "convolutional MNIST",
+            "inactive_conv_mnist_sd",
+            "conv_mnist_drift_max",
+        ),
+        ("asperti.dense_tiles.stable", "dense tiles", "dense_tiles_sd", "dense_tiles_drift_max"),
+        (
+            "asperti.conv_tiles.stable",
+            "convolutional tiles",
+            "conv_tiles_sd",
+            "conv_tiles_drift_max",
+        ),
     ],
 )
 def test_the_stability_rule_judges_the_conv_and_tiles_models_on_their_own_drift(
-    claim_id, sd, drift
+    claim_id, model, sd, drift
 ):
     claim, three = LEDGER[claim_id], {"seeds": [0, 1, 2]}
     assert claim.rule.text == LEDGER["asperti.stable"].rule.text
@@ -264,12 +274,11 @@ def test_the_stability_rule_judges_the_conv_and_tiles_models_on_their_own_drift(
     assert claim.judge_glued({sd: 1.6, drift: 0}, three).word == REFUTED  # seeds too far apart
     assert claim.judge_glued({sd: 0.0, drift: 3}, three).word == REFUTED  # a longer run moved
     assert claim.judge_glued({sd: 0.0, drift: 0}, {"seeds": [0, 1]}).word == UNTESTABLE
-    assert claim.registered.startswith("2026-12-01 (session 16), before seeds 1 and 2")
+    assert claim.registered.startswith("2026-12-01 (session 16), before any count of the models")
     assert claim.cutoffs == LEDGER["asperti.stable"].cutoffs
-    assert claim.section == "§VII" and claim.chapter in (
-        "sparsity/02_convolutional",
-        "sparsity/04_tiles",
-    )
+    assert claim.text.endswith(f"(judged here on the {model} VAE).")
+    assert claim.section == "§VII"
+    assert claim.chapter in ("sparsity/02_convolutional", "sparsity/04_tiles")
 
 
 def test_the_ignored_claim_compares_with_the_weakest_control_over_the_seeds():

@@ -3,7 +3,7 @@ import copy
 import pytest
 import torch
 
-from vaelab import cache, metrics
+from vaelab import cache, claims, metrics
 from vaelab.book import profiles
 from vaelab.papers import synthesis
 
@@ -191,6 +191,39 @@ def test_fid_ratio_and_saturation_verdicts():
     assert sat == {"largest": 800, "count": 15.5, "previous": 15.5, "saturates": True}
     grows = synthesis.saturation({10: (9.0, 0.0), 100: (60.0, 0.0), 800: (300.0, 0.0)})
     assert grows["saturates"] is False
+
+
+def _q1_glue(short: str, counts: dict) -> dict:
+    """Question 1's glued numbers: `counts = {definition: (at n = 400, at n = 800)}`."""
+    glued = {"previous_n": 400, "largest_n": 800}
+    for d, (before, count) in counts.items():
+        glued |= {f"prev_{short}_{d}": before, f"{short}_diagonal_active_{d}_largest": count}
+    return glued
+
+
+def test_the_saturation_claims_judge_question_1_over_the_three_definitions():
+    ledger = claims.ledger(synthesis.CLAIMS)
+    claim, three = ledger["synthesis.saturation.fmnist"], {"seeds": [0, 1, 2]}
+    flat = {"burda": (30.0, 31.0), "bonheme": (6.67, 7.67), "lucas": (100.0, 105.0)}
+    assert claim.judge_glued(_q1_glue("fmnist", flat), three).word == claims.CONFIRMED
+    published = {**flat, "burda": (35.7, 27.0), "lucas": (220.0, 504.0)}
+    verdict = claim.judge_glued(_q1_glue("fmnist", published), three)
+    assert verdict.word == claims.PARTLY
+    assert verdict.reason.endswith(
+        "(n = 400 to 800: saturates by Bonheme & Grześ, 6.67 to 7.67; not by Burda et al., "
+        "35.70 to 27.00, nor by Lucas et al., 220.00 to 504.00)"
+    )
+    grows = {"burda": (17.3, 39.0), "bonheme": (17.3, 39.0), "lucas": (300.0, 799.0)}
+    mnist = ledger["synthesis.saturation.mnist"]
+    assert mnist.judge_glued(_q1_glue("mnist", grows), three).word == claims.REFUTED
+    # a flat count that fills half the space is no saturation: units were not free to go unused
+    full = {d: (250.0, 250.0) for d in flat}
+    assert claim.judge_glued(_q1_glue("fmnist", full), three).word == claims.REFUTED
+    assert claim.judge_glued(_q1_glue("fmnist", flat), {"seeds": [0, 1]}).word == (
+        claims.UNTESTABLE
+    )
+    assert claim.chapter == mnist.chapter == "synthesis/01_active_units_vs_dimension"
+    assert "after the per-definition words were published" in claim.registered
 
 
 def test_measure_epochs_trains_the_probes_and_reads_their_heldout_curves(smoke):
