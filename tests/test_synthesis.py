@@ -193,35 +193,32 @@ def test_fid_ratio_and_saturation_verdicts():
     assert grows["saturates"] is False
 
 
-def _q1_glue(short: str, counts: dict) -> dict:
-    """Question 1's glued numbers: `counts = {definition: (at n = 400, at n = 800)}`."""
+def _q1_glue(short: str, saturating: tuple) -> dict:
+    """Question 1's glued words, with the definitions in `saturating` saturating."""
     glued = {"previous_n": 400, "largest_n": 800}
-    for d, (before, count) in counts.items():
-        glued |= {f"prev_{short}_{d}": before, f"{short}_diagonal_active_{d}_largest": count}
+    for d in ("burda", "bonheme", "lucas"):
+        glued[f"q1_{short}_{d}"] = "saturates" if d in saturating else "does not saturate"
     return glued
 
 
 def test_the_saturation_claims_judge_question_1_over_the_three_definitions():
     ledger = claims.ledger(synthesis.CLAIMS)
     claim, three = ledger["synthesis.saturation.fmnist"], {"seeds": [0, 1, 2]}
-    flat = {"burda": (30.0, 31.0), "bonheme": (6.67, 7.67), "lucas": (100.0, 105.0)}
-    assert claim.judge_glued(_q1_glue("fmnist", flat), three).word == claims.CONFIRMED
-    published = {**flat, "burda": (35.7, 27.0), "lucas": (220.0, 504.0)}
-    verdict = claim.judge_glued(_q1_glue("fmnist", published), three)
+    every = ("burda", "bonheme", "lucas")
+    assert claim.judge_glued(_q1_glue("fmnist", every), three).word == claims.CONFIRMED
+    verdict = claim.judge_glued(_q1_glue("fmnist", ("bonheme",)), three)  # the published words
     assert verdict.word == claims.PARTLY
     assert verdict.reason.endswith(
-        "(n = 400 to 800: saturates by Bonheme & Grześ, 6.67 to 7.67; not by Burda et al., "
-        "35.70 to 27.00, nor by Lucas et al., 220.00 to 504.00)"
+        "(n = 400 to 800: saturates by Bonheme & Grześ; not by Burda et al., nor by Lucas et al.)"
     )
-    grows = {"burda": (17.3, 39.0), "bonheme": (17.3, 39.0), "lucas": (300.0, 799.0)}
     mnist = ledger["synthesis.saturation.mnist"]
-    assert mnist.judge_glued(_q1_glue("mnist", grows), three).word == claims.REFUTED
-    # a flat count that fills half the space is no saturation: units were not free to go unused
-    full = {d: (250.0, 250.0) for d in flat}
-    assert claim.judge_glued(_q1_glue("fmnist", full), three).word == claims.REFUTED
-    assert claim.judge_glued(_q1_glue("fmnist", flat), {"seeds": [0, 1]}).word == (
-        claims.UNTESTABLE
-    )
+    verdict = mnist.judge_glued(_q1_glue("mnist", ()), three)
+    assert verdict.word == claims.REFUTED and "saturates by no definition; not by" in verdict.reason
+    two = claim.judge_glued(_q1_glue("fmnist", every), {"seeds": [0, 1]})
+    assert two.word == claims.UNTESTABLE
+    odd = _q1_glue("fmnist", every) | {"q1_fmnist_lucas": "maybe"}
+    with pytest.raises(ValueError, match="must be 'saturates' or 'does not saturate'"):
+        claim.judge_glued(odd, three)
     assert claim.chapter == mnist.chapter == "synthesis/01_active_units_vs_dimension"
     assert "after the per-definition words were published" in claim.registered
 

@@ -1,7 +1,7 @@
 """Run sizes and parameter validation: the one place that decides how big a chapter's runs are.
 
 Three profiles size every chapter: `smoke` (CI: each chapter in about a minute on 2 cores),
-`quick` (the default: the whole book in about 24 min on 2 cores from an empty cache) and
+`quick` (the default: the whole book in about 25 min on 2 cores from an empty cache) and
 `paper` (the papers' own hyper-parameters). A chapter belongs to a *section* (`azmoodeh`,
 `template`, ...) whose table `SIZES[section][profile]` holds its run sizes.
 

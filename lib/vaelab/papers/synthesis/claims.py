@@ -4,14 +4,7 @@ import dataclasses
 import math
 
 from vaelab import claims, stats
-from vaelab.papers.synthesis.rows import (
-    DATASETS,
-    DEFINITIONS,
-    LABELS,
-    SHORT,
-    posterior_verdict,
-    saturates,
-)
+from vaelab.papers.synthesis.rows import DATASETS, DEFINITIONS, LABELS, SHORT, posterior_verdict
 
 
 def _posterior_rule() -> claims.Rule:
@@ -162,21 +155,21 @@ def _q2(suffix: str):
 
 
 def _saturation(s: str):
-    """Question 1 on data set `s`: which definitions' mean counts saturate between the grid's
-    two largest n (`rows.saturates`), with the counts in words."""
+    """Question 1 on data set `s`: the chapter's word for each definition's count between the
+    grid's two largest n (`q1_<data>_<definition>`, from `rows.saturation`)."""
 
     def measure(g, run):
-        previous = g["previous_n"]
-        pairs = {
-            d: (g[f"prev_{s}_{d}"], g[f"{s}_diagonal_active_{d}_largest"]) for d in DEFINITIONS
-        }
-        said = {d: f"{DEFINITIONS[d]}, {b:.2f} to {c:.2f}" for d, (b, c) in pairs.items()}
-        yes = [d for d, (b, c) in pairs.items() if saturates(c, b, previous)]
-        no = [d for d in pairs if d not in yes]
-        words = "saturates by " + (" and by ".join(said[d] for d in yes) or "no definition")
-        if no:
-            words += "; not by " + ", nor by ".join(said[d] for d in no)
-        counts = f"n = {previous} to {g['largest_n']}: {words}"
+        words = {d: g[f"q1_{s}_{d}"] for d in DEFINITIONS}
+        odd = {d: w for d, w in words.items() if w not in ("saturates", "does not saturate")}
+        if odd:
+            raise ValueError(
+                f"Question 1's words must be 'saturates' or 'does not saturate': {odd}"
+            )
+        yes = [DEFINITIONS[d] for d, w in words.items() if w == "saturates"]
+        no = [DEFINITIONS[d] for d, w in words.items() if w != "saturates"]
+        said = "saturates by " + (" and by ".join(yes) or "no definition")
+        said += "; not by " + ", nor by ".join(no) if no else ""
+        counts = f"n = {g['previous_n']} to {g['largest_n']}: {said}"
         return {"every": not no, "some": bool(yes), "seeds": len(run["seeds"]), "counts": counts}
 
     return measure
@@ -203,10 +196,10 @@ CLAIMS = (
             text=f"On {name}, the number of active units of the diagonal models stops growing "
             "with n (an intrinsic dimension), by every definition of 'active'.",
             paper_value="neither paper measures it; Asperti's inactive units suggest it",
-            measurement="mean active count over seeds at the grid's two largest n, by Burda et "
-            "al. (Var E_q z > 0.01), Bonheme & Grześ (Var mu > 0.1) and Lucas et al. (KL "
-            "collapse); it saturates when within 10% (at least one unit) and below half the "
-            "smaller n",
+            measurement="the chapter's word for each definition's mean active count over seeds "
+            "between the grid's two largest n (Burda et al.: Var E_q z > 0.01; Bonheme & Grześ: "
+            "Var mu > 0.1; Lucas et al.: KL collapse); a count saturates when within 10% (at "
+            "least one unit) and below half the smaller n (`rows.saturation`)",
             rule=claims.all_some_rule(
                 "the count saturates by every definition",
                 "it saturates by some definition",
