@@ -67,14 +67,8 @@ def saturation(active: dict, *, slack: float = 0.1) -> dict:
     ns = sorted(active)
     largest, previous = ns[-1], ns[-2]
     count, before = active[largest][0], active[previous][0]
-    stops = saturates(count, before, previous, slack=slack)
-    return {"largest": largest, "count": count, "previous": before, "saturates": stops}
-
-
-def saturates(count: float, before: float, previous_n: int, *, slack: float = 0.1) -> bool:
-    """`saturation`'s test: `count` (at the largest n) is within `slack` (at least one unit) of
-    `before` (at `previous_n`, the n before it) and below half of `previous_n`."""
-    return abs(count - before) <= max(1.0, slack * before) and count < previous_n / 2
+    saturates = abs(count - before) <= max(1.0, slack * before) and count < previous / 2
+    return {"largest": largest, "count": count, "previous": before, "saturates": saturates}
 
 
 def with_last_gain(rows: list[dict], window: int) -> list[dict]:
